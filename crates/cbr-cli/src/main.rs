@@ -1,0 +1,68 @@
+//! `cbr`: list Huawei Cloud CBR backups from a terminal or a script.
+//!
+//! Exit codes: 0 success (also when nothing matches), 1 service or transport error, 2 usage
+//! error (nothing was sent).
+
+mod args;
+mod list;
+mod output;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::args::{BackupsCommand, Cli, Command, EmulatorCommand};
+
+/// How a command failed, which decides the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Bad input; nothing was sent. Exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    /// The service or the network failed. Exit code 1.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Backups(BackupsCommand::List(args)) => list::run(args).await,
+            Command::Emulator(EmulatorCommand::Serve(args)) => serve::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs to stderr: warnings by default, more with each `-v`; `RUST_LOG` overrides.
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

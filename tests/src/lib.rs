@@ -1,0 +1,96 @@
+//! Helpers for the end-to-end tests: find the built `cbr` binary, run it, and start
+//! `cbr emulator serve` as a separate process.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+/// The project id of the documented dataset.
+pub const PROJECT: &str = "0605767b5780d5762fc5c0118072a564";
+
+/// The built `cbr` binary: `$CBR_BIN`, else `cbr` in the same target folder as this test.
+///
+/// `cargo test --workspace` builds it before any test runs, because `cbr-cli` has
+/// integration tests of its own.
+#[must_use]
+pub fn cbr_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("CBR_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<profile>/deps/<test> → target/<profile>/cbr
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).map(PathBuf::from);
+    let bin = profile_dir.unwrap_or_default().join(format!("cbr{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} not found: build it with `cargo build -p cbr-cli`", bin.display());
+    bin
+}
+
+/// Runs `cbr` with `args` (no stdin) and returns its output.
+#[must_use]
+pub fn cbr(args: &[&str]) -> Output {
+    Command::new(cbr_bin())
+        .args(args)
+        .env_remove("HUAWEICLOUD_SDK_PROJECT_ID")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cbr: {e}"))
+}
+
+/// Runs `cbr`, requires success, and returns stdout as text.
+#[must_use]
+pub fn cbr_ok(args: &[&str]) -> String {
+    let out = cbr(args);
+    assert!(
+        out.status.success(),
+        "cbr {args:?} failed with {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap_or_else(|e| panic!("stdout is not UTF-8: {e}"))
+}
+
+/// Parses the JSON output of `cbr … -o json`.
+#[must_use]
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// A `cbr emulator serve` process, killed when dropped.
+pub struct ServeProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl ServeProcess {
+    /// Starts `cbr emulator serve --addr 127.0.0.1:0` plus `extra` flags and waits for its
+    /// `listening on` line.
+    #[must_use]
+    pub fn start(extra: &[&str]) -> Self {
+        let mut child = Command::new(cbr_bin())
+            .args(["emulator", "serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the emulator: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap_or_else(|e| panic!("{e}"));
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
