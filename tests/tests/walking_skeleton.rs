@@ -60,7 +60,8 @@ fn check_documented_queries(connection: &[&str]) {
     let everything: Vec<Value> = cbr_ok(&args).lines().map(json).collect();
     assert_eq!(everything.len(), 1663);
     for seed in [SEED_1, SEED_2] {
-        let documented = &backups(&json(seed))[0];
+        let page = json(seed);
+        let documented = &backups(&page)[0];
         let found = everything
             .iter()
             .find(|b| b["id"] == documented["id"])

@@ -35,7 +35,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum BackupsCommand {
     /// List backups: one page, or every page with --all.
-    List(ListArgs),
+    List(Box<ListArgs>),
 }
 
 /// `cbr emulator …`

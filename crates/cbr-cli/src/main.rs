@@ -3,6 +3,9 @@
 //! Exit codes: 0 success (also when nothing matches), 1 service or transport error, 2 usage
 //! error (nothing was sent).
 
+// The flags' doc comments are also their `--help` text, where a bare URL reads best.
+#![allow(rustdoc::bare_urls)]
+
 mod args;
 mod list;
 mod output;
@@ -37,7 +40,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Backups(BackupsCommand::List(args)) => list::run(args).await,
+            Command::Backups(BackupsCommand::List(args)) => list::run(*args).await,
             Command::Emulator(EmulatorCommand::Serve(args)) => serve::run(args).await,
         }
     });

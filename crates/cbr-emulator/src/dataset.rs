@@ -206,7 +206,12 @@ struct Resource {
     system_disk: bool,
 }
 
-fn make_resources<R: Rng>(rng: &mut R, kind: Kind, count: usize, seed_server: bool) -> Vec<Resource> {
+fn make_resources<R: Rng>(
+    rng: &mut R,
+    kind: Kind,
+    count: usize,
+    seed_server: bool,
+) -> Vec<Resource> {
     (1..=count)
         .map(|seq| {
             let az = ZONES[rng.gen_range(0..ZONES.len())];
@@ -225,7 +230,7 @@ fn make_resources<R: Rng>(rng: &mut R, kind: Kind, count: usize, seed_server: bo
                         .map(|n| Disk {
                             id: uuid_v4(rng),
                             name: format!("xzl_ecs-{seq:04}-volume-{n:04}"),
-                            size: if n == 1 { 40 } else { rng.gen_range(1..=46) * 10 },
+                            size: if n == 1 { 40 } else { rng.gen_range(1..=20) * 10 },
                             system: n == 1,
                         })
                         .collect();
@@ -299,7 +304,12 @@ fn make_resources<R: Rng>(rng: &mut R, kind: Kind, count: usize, seed_server: bo
 }
 
 /// Generates the backups; `seed_server` pins the server of the published backups.
-fn generate<R: Rng>(rng: &mut R, project_id: &str, counts: Counts, seed_server: bool) -> Vec<Backup> {
+fn generate<R: Rng>(
+    rng: &mut R,
+    project_id: &str,
+    counts: Counts,
+    seed_server: bool,
+) -> Vec<Backup> {
     let servers = make_resources(rng, Kind::Server, counts.servers.div_ceil(8), seed_server);
     let volumes = make_resources(rng, Kind::Volume, counts.volumes.div_ceil(10), false);
     let turbos = make_resources(rng, Kind::Turbo, counts.turbos.div_ceil(12), false);
@@ -311,19 +321,18 @@ fn generate<R: Rng>(rng: &mut R, project_id: &str, counts: Counts, seed_server: 
     kinds.shuffle(rng);
 
     let mut generator = Generator { rng, project_id };
-    kinds
-        .iter()
-        .enumerate()
-        .filter_map(|(index, kind)| {
-            let pool = match kind {
-                Kind::Server => &servers,
-                Kind::Volume => &volumes,
-                Kind::Turbo => &turbos,
-            };
-            let resource = pool.get(generator.rng.gen_range(0..pool.len().max(1)))?;
-            Some(generator.backup(resource, index < LATE))
-        })
-        .collect()
+    let mut backups = Vec::with_capacity(kinds.len());
+    for (index, kind) in kinds.iter().enumerate() {
+        let pool = match kind {
+            Kind::Server => &servers,
+            Kind::Volume => &volumes,
+            Kind::Turbo => &turbos,
+        };
+        if let Some(resource) = pool.get(generator.rng.gen_range(0..pool.len().max(1))) {
+            backups.push(generator.backup(resource, index < LATE));
+        }
+    }
+    backups
 }
 
 struct Generator<'a, R> {
@@ -370,11 +379,8 @@ impl<R: Rng> Generator<'_, R> {
         let status = self.status(late);
         let pending = matches!(status, Status::Protecting | Status::WaitingProtect);
         let protected = (!pending).then(|| created + self.micros(15, 45));
-        let updated = if pending {
-            created + self.micros(1, 60)
-        } else {
-            created + self.micros(240, 540)
-        };
+        let updated =
+            if pending { created + self.micros(1, 60) } else { created + self.micros(240, 540) };
         let retention_days = [None, Some(30), Some(90), Some(30), Some(180), Some(365)];
         let expired = if manual {
             None
@@ -532,7 +538,12 @@ fn server_info(auto_trigger: bool, progress: Value, architecture: &str) -> Backu
 }
 
 /// `extend_info` of a disk backup.
-fn disk_info(auto_trigger: bool, progress: Value, system: bool, snapshot: String) -> BackupExtendInfo {
+fn disk_info(
+    auto_trigger: bool,
+    progress: Value,
+    system: bool,
+    snapshot: String,
+) -> BackupExtendInfo {
     let mut info = BackupExtendInfo::default();
     info.auto_trigger = Some(auto_trigger);
     info.bootable = Some(system);

@@ -5,6 +5,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -32,6 +33,9 @@ pub const NOT_FOUND_CODE: &str = "APIGW.0101";
 /// Gateway message for a path or method that is not an API.
 pub const NOT_FOUND_MESSAGE: &str =
     "The API does not exist or has not been published in the environment";
+
+/// How long [`RunningEmulator::shutdown`] lets open connections finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Above this many backups a listing runs on tokio's blocking pool rather than on the
 /// connection's task, so one large request cannot stall the others.
@@ -93,7 +97,6 @@ impl Emulator {
     }
 
     /// The axum application, for in-process use (e.g. `tower::ServiceExt::oneshot`).
-    #[must_use]
     pub fn router(self) -> Router {
         router(Arc::new(self.into_service()))
     }
@@ -150,20 +153,26 @@ impl RunningEmulator {
         format!("http://{addr}")
     }
 
-    /// Stops accepting connections, lets requests in flight finish, and waits for the server.
+    /// Stops accepting connections, lets requests in flight finish, and waits for the server;
+    /// after [`SHUTDOWN_GRACE`] it stops waiting for connections still open (the listening
+    /// socket is closed either way).
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Err(error) = (&mut self.task).await {
-            tracing::error!(%error, "emulator server task failed");
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.task).await {
+            Ok(Ok(())) => tracing::info!(local_addr = %self.local_addr, "emulator stopped"),
+            Ok(Err(error)) => tracing::error!(%error, "emulator server task failed"),
+            Err(_) => {
+                tracing::warn!("connections still open after the grace period; not waiting");
+                self.task.abort();
+            }
         }
     }
 }
 
 /// The axum application for a service: every request goes through one handler, so every
 /// response (404 and 400 included) has the service's body shape and an `X-Request-Id`.
-#[must_use]
 pub fn router(service: Arc<Service>) -> Router {
     let state = Arc::new(AppState { service, ids: RequestIds::new() });
     Router::new().fallback(handle).with_state(state)
@@ -215,31 +224,36 @@ async fn handle(State(state): State<Arc<AppState>>, method: Method, uri: Uri) ->
         list(&service, &project_id, &raw_query)
     };
     match outcome {
-        Ok(body) => json_response(StatusCode::OK, body, &request_id),
+        Ok(Ok(body)) => json_response(StatusCode::OK, body, &request_id),
+        Ok(Err(error)) => {
+            // Serialising the model's own types cannot fail; answer 500 rather than panic.
+            tracing::error!(%error, %request_id, "cannot serialise the response");
+            internal_error(&request_id)
+        }
         Err(error) => {
             tracing::debug!(%error, %request_id, "query refused");
             let mut body = Map::new();
             body.insert("error_code".to_owned(), Value::from(error.error_code()));
             body.insert("error_msg".to_owned(), Value::from(error.to_string()));
-            let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status =
+                StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
             json_response(status, object_bytes(body), &request_id)
         }
     }
 }
 
+/// The body of a listing, or why it could not be written.
+type Listed = Result<Vec<u8>, serde_json::Error>;
+
 /// Parses the raw query with the model (unknown keys ignored) and lists.
-fn list(service: &Service, project_id: &str, raw_query: &str) -> Result<Vec<u8>, ServiceError> {
+fn list(service: &Service, project_id: &str, raw_query: &str) -> Result<Listed, ServiceError> {
     let parsed = ListBackupsQuery::parse(raw_query)?;
     if !parsed.unknown.is_empty() {
         let keys: Vec<&str> = parsed.unknown.iter().map(|(key, _)| key.as_str()).collect();
         tracing::debug!(?keys, "ignoring unknown query parameters");
     }
     let response = service.list(project_id, &parsed.query)?;
-    Ok(serde_json::to_vec(&response).unwrap_or_else(|error| {
-        // Serialising the model's own types to a Vec cannot fail; never panic regardless.
-        tracing::error!(%error, "cannot serialise the response");
-        br#"{"backups":[],"count":0}"#.to_vec()
-    }))
+    Ok(serde_json::to_vec(&response))
 }
 
 /// The project id of `/v3/{project_id}/backups`, percent-decoded; `None` for any other path.

@@ -6,8 +6,8 @@
 //! children of one backup when `parent_id` is given), sorts them if it asks for another order,
 //! then pages.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use cbr_model::{
     Backup, ImageType, ListBackupsQuery, ListBackupsResponse, MAX_LIMIT, MemberStatus, OwnType,
@@ -63,18 +63,17 @@ impl ServiceError {
     }
 }
 
-/// One backup with the values sorting and filtering need, parsed once.
-#[derive(Debug)]
-struct Entry {
-    backup: Backup,
+/// The values of one backup that sorting and filtering need, parsed once.
+#[derive(Debug, Clone, Copy)]
+struct Keys {
     created: Option<i64>,
     updated: Option<i64>,
     protected: Option<i64>,
     incremental: bool,
 }
 
-impl Entry {
-    fn new(backup: Backup) -> Self {
+impl Keys {
+    fn of(backup: &Backup) -> Self {
         let micros = |time: &Option<cbr_model::Timestamp>| time.as_ref().and_then(timestamp_micros);
         let incremental = backup
             .incremental
@@ -85,33 +84,73 @@ impl Entry {
             updated: micros(&backup.updated_at),
             protected: micros(&backup.protected_at),
             incremental,
-            backup,
         }
     }
 }
 
-/// Backups listed together, with an id index and the default order.
+/// One backup and its parsed keys.
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    backup: &'a Backup,
+    keys: &'a Keys,
+}
+
+/// Backups listed together, with an id index and the default order. The backups stay in the
+/// dataset's vector (no copy); the indexes hold positions in it.
 #[derive(Debug, Default)]
 struct Pool {
-    entries: Vec<Entry>,
-    /// Id to position in `entries` (the first backup, if ids repeat).
-    by_id: HashMap<String, usize>,
+    backups: Vec<Backup>,
+    keys: Vec<Keys>,
+    /// `(id prefix, position)` sorted by id, then position: an id index that sorts and
+    /// searches mostly on integers and holds no copies of the ids.
+    by_id: Vec<(u128, usize)>,
     /// Positions in the default order: `created_at` descending, then `id` descending.
     default_order: Vec<usize>,
 }
 
 impl Pool {
     fn new(backups: Vec<Backup>) -> Self {
-        let entries: Vec<Entry> = backups.into_iter().map(Entry::new).collect();
-        let mut by_id = HashMap::with_capacity(entries.len());
-        for (index, entry) in entries.iter().enumerate() {
-            by_id.entry(entry.backup.id().to_owned()).or_insert(index);
-        }
+        let keys = backups.iter().map(Keys::of).collect();
+        let mut pool = Self { backups, keys, by_id: Vec::new(), default_order: Vec::new() };
+        let mut by_id: Vec<(u128, usize)> =
+            pool.backups.iter().enumerate().map(|(at, b)| (id_prefix(b.id()), at)).collect();
+        by_id.sort_unstable_by(|&(pa, a), &(pb, b)| {
+            pa.cmp(&pb).then_with(|| pool.backups[a].id().cmp(pool.backups[b].id())).then(a.cmp(&b))
+        });
         let order = Order::default_order();
-        let mut default_order: Vec<usize> = (0..entries.len()).collect();
-        default_order.sort_unstable_by(|&a, &b| order.compare(&entries, a, b));
-        Self { entries, by_id, default_order }
+        let mut default_order: Vec<usize> = (0..pool.len()).collect();
+        default_order.sort_unstable_by(|&a, &b| order.compare(&pool, a, b));
+        pool.by_id = by_id;
+        pool.default_order = default_order;
+        pool
     }
+
+    fn len(&self) -> usize {
+        self.backups.len()
+    }
+
+    fn entry(&self, at: usize) -> Entry<'_> {
+        Entry { backup: &self.backups[at], keys: &self.keys[at] }
+    }
+
+    /// Position of the backup with this id (the first one, if ids repeat).
+    fn find(&self, id: &str) -> Option<usize> {
+        let prefix = id_prefix(id);
+        let at = self
+            .by_id
+            .partition_point(|&(p, i)| p < prefix || (p == prefix && self.backups[i].id() < id));
+        self.by_id.get(at).map(|&(_, i)| i).filter(|&i| self.backups[i].id() == id)
+    }
+}
+
+/// The first 16 bytes of an id as a big-endian integer (zero-padded): ordering by it, then by
+/// the whole id, is a total order, and it compares most UUIDs in one step.
+fn id_prefix(id: &str) -> u128 {
+    let mut bytes = [0_u8; 16];
+    for (slot, byte) in bytes.iter_mut().zip(id.bytes()) {
+        *slot = byte;
+    }
+    u128::from_be_bytes(bytes)
 }
 
 /// The ListBackups service over one dataset.
@@ -154,13 +193,13 @@ impl Service {
     /// Number of top-level backups.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.top.entries.len()
+        self.top.len()
     }
 
     /// Whether there are no top-level backups.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.top.entries.is_empty()
+        self.top.backups.is_empty()
     }
 
     /// Answers `GET /v3/{project_id}/backups` for an already parsed query.
@@ -193,37 +232,37 @@ impl Service {
         };
 
         let filter = Filter::new(query);
-        let mut matches: Vec<usize> = if order.is_default() {
-            pool.default_order.iter().copied().filter(|&i| filter.matches(&pool.entries[i])).collect()
+        let matches: Cow<'_, [usize]> = if order.is_default() && filter.is_empty() {
+            Cow::Borrowed(&pool.default_order)
+        } else if order.is_default() {
+            pool.default_order.iter().copied().filter(|&i| filter.matches(pool.entry(i))).collect()
         } else {
-            let mut found: Vec<usize> = (0..pool.entries.len())
-                .filter(|&i| filter.matches(&pool.entries[i]))
-                .collect();
-            found.sort_unstable_by(|&a, &b| order.compare(&pool.entries, a, b));
-            found
+            let mut found: Vec<usize> =
+                (0..pool.len()).filter(|&i| filter.matches(pool.entry(i))).collect();
+            found.sort_unstable_by(|&a, &b| order.compare(pool, a, b));
+            Cow::Owned(found)
         };
         let count = matches.len();
 
         let start = match &query.marker {
             None => 0,
             Some(marker) => {
-                let Some(&at) = pool.by_id.get(marker.as_str()) else {
+                let Some(at) = pool.find(marker) else {
                     return Err(ServiceError::MarkerNotFound { marker: marker.clone() });
                 };
                 // The marker need not match the filters: the page starts after its place.
-                matches.partition_point(|&i| order.compare(&pool.entries, i, at) != Ordering::Greater)
+                matches.partition_point(|&i| order.compare(pool, i, at) != Ordering::Greater)
             }
         };
         let page_start = start.saturating_add(offset).min(matches.len());
         let page_end = page_start.saturating_add(limit).min(matches.len());
-        matches.truncate(page_end);
 
         let mut response = ListBackupsResponse::default();
         response.count = Some(count as u64);
-        response.backups = matches[page_start..]
+        response.backups = matches[page_start..page_end]
             .iter()
             .map(|&i| {
-                let mut backup = pool.entries[i].backup.clone();
+                let mut backup = pool.backups[i].clone();
                 if !show_replication {
                     strip_replication(&mut backup);
                 }
@@ -234,9 +273,10 @@ impl Service {
     }
 }
 
-/// Removes `replication_records`, here and in every child.
+/// Empties `replication_records`, here and in every child: without `show_replication=true`
+/// the service still sends the key, as an empty list (the published example shows this).
 fn strip_replication(backup: &mut Backup) {
-    backup.replication_records = None;
+    backup.replication_records = Some(Vec::new());
     for child in backup.children.iter_mut().flatten() {
         strip_replication(child);
     }
@@ -320,11 +360,30 @@ impl<'q> Filter<'q> {
         }
     }
 
-    fn matches(&self, entry: &Entry) -> bool {
+    /// Whether the query filters nothing out.
+    fn is_empty(&self) -> bool {
+        self.checkpoint_id.is_none()
+            && self.enterprise_project_id.is_none()
+            && self.image_type.is_none()
+            && self.incremental.is_none()
+            && self.name.is_none()
+            && self.parent_id.is_none()
+            && self.resource_az.is_none()
+            && self.resource_id.is_none()
+            && self.resource_name.is_none()
+            && self.resource_type.is_none()
+            && self.statuses.is_empty()
+            && self.vault_id.is_none()
+            && self.start.is_none()
+            && self.end.is_none()
+    }
+
+    fn matches(&self, entry: Entry<'_>) -> bool {
         fn equal(wanted: Option<&str>, value: Option<&String>) -> bool {
             wanted.is_none_or(|wanted| value.is_some_and(|value| value == wanted))
         }
-        let backup = &entry.backup;
+        let backup = entry.backup;
+        let keys = entry.keys;
         equal(self.checkpoint_id, backup.checkpoint_id.as_ref())
             && equal(self.name, backup.name.as_ref())
             && equal(self.parent_id, backup.parent_id.as_ref())
@@ -340,15 +399,15 @@ impl<'q> Filter<'q> {
             && self.resource_type.is_none_or(|wanted| backup.resource_type.as_ref() == Some(wanted))
             && (self.statuses.is_empty()
                 || backup.status.as_ref().is_some_and(|status| self.statuses.contains(status)))
-            && self.incremental.is_none_or(|wanted| entry.incremental == wanted)
-            && self.start.is_none_or(|start| entry.created.is_some_and(|c| c >= start))
-            && self.end.is_none_or(|end| entry.created.is_some_and(|c| c <= end))
+            && self.incremental.is_none_or(|wanted| keys.incremental == wanted)
+            && self.start.is_none_or(|start| keys.created.is_some_and(|c| c >= start))
+            && self.end.is_none_or(|end| keys.created.is_some_and(|c| c <= end))
     }
 }
 
 /// The wire spelling of an entry's status, compared as text.
-fn status_text(entry: &Entry) -> Option<&str> {
-    entry.backup.status.as_ref().map(Status::as_str)
+fn status_text(backup: &Backup) -> Option<&str> {
+    backup.status.as_ref().map(Status::as_str)
 }
 
 /// A total order over backups: the query's keys, completed by `id`.
@@ -358,7 +417,12 @@ struct Order {
 
 impl Order {
     fn default_order() -> Self {
-        Self { keys: vec![(SortField::CreatedAt, SortDirection::Desc), (SortField::Id, SortDirection::Desc)] }
+        Self {
+            keys: vec![
+                (SortField::CreatedAt, SortDirection::Desc),
+                (SortField::Id, SortDirection::Desc),
+            ],
+        }
     }
 
     /// The query's order: its `sort` keys (or `created_at` descending), then `id` in the
@@ -383,15 +447,15 @@ impl Order {
     }
 
     /// Compares the entries at positions `a` and `b`; missing values sort first ascending.
-    fn compare(&self, entries: &[Entry], a: usize, b: usize) -> Ordering {
-        let (x, y) = (&entries[a], &entries[b]);
+    fn compare(&self, pool: &Pool, a: usize, b: usize) -> Ordering {
+        let (x, y) = (pool.entry(a), pool.entry(b));
         for &(field, direction) in &self.keys {
             let ordering = match field {
-                SortField::CreatedAt => x.created.cmp(&y.created),
-                SortField::UpdatedAt => x.updated.cmp(&y.updated),
-                SortField::ProtectedAt => x.protected.cmp(&y.protected),
+                SortField::CreatedAt => x.keys.created.cmp(&y.keys.created),
+                SortField::UpdatedAt => x.keys.updated.cmp(&y.keys.updated),
+                SortField::ProtectedAt => x.keys.protected.cmp(&y.keys.protected),
                 SortField::Name => x.backup.name.cmp(&y.backup.name),
-                SortField::Status => status_text(x).cmp(&status_text(y)),
+                SortField::Status => status_text(x.backup).cmp(&status_text(y.backup)),
                 SortField::Id => x.backup.id.cmp(&y.backup.id),
             };
             let ordering = match direction {

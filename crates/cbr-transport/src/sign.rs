@@ -759,6 +759,21 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_header_values_are_signed_as_utf8() {
+        let mut request = http::Request::builder()
+            .uri("https://h/p")
+            .header("x-sdk-date", "20240115T080910Z")
+            .header("x-name", http::HeaderValue::from_bytes("备份".as_bytes()).unwrap())
+            .body(Bytes::new())
+            .unwrap();
+
+        let parts = Signer::new(Credentials::new("AK", "SK")).sign(&mut request, Utc::now());
+
+        assert!(parts.unwrap().canonical_request.contains("\nx-name:备份\n"));
+        assert_eq!(request.headers()["x-name"].as_bytes(), "备份".as_bytes());
+    }
+
+    #[test]
     fn sign_rejects_bad_date_and_repeated_headers() {
         let signer = Signer::new(Credentials::new("AK", "SK"));
         let now = Utc::now();
