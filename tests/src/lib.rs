@@ -94,3 +94,50 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// The official Python SDK's listing script (`shared/peer/peer_list.py`, beside the checkout)
+/// and the interpreter of the virtual environment `cargo xtask test` prepared.
+pub struct Peer {
+    python: PathBuf,
+    script: PathBuf,
+}
+
+impl Peer {
+    /// The peer, or `None` (with a note on stderr) when it is not installed. Under CI
+    /// (`CI=true`) a missing peer fails the test instead: there it must always run.
+    #[must_use]
+    pub fn find() -> Option<Self> {
+        let script = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/peer"))
+            .join("peer_list.py");
+        let python = std::env::var_os("CBR_PEER_PYTHON").map(PathBuf::from);
+        match python {
+            Some(python) if python.exists() && script.exists() => Some(Self { python, script }),
+            _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("the official SDK peer is missing under CI: run `cargo xtask test`")
+            }
+            _ => {
+                eprintln!(
+                    "skipped: the official SDK peer is not installed; run `cargo xtask test`"
+                );
+                None
+            }
+        }
+    }
+
+    /// Runs `peer_list.py` with `args`, with a throwaway `HOME` (importing the SDK writes
+    /// `$HOME/.huaweicloud/application_id`) and no proxy for loopback.
+    #[must_use]
+    pub fn run(&self, args: &[&str]) -> Output {
+        let home = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        Command::new(&self.python)
+            .arg(&self.script)
+            .args(args)
+            .env("HOME", home.path())
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env_remove("HTTP_PROXY")
+            .env_remove("HTTPS_PROXY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run the peer: {e}"))
+    }
+}

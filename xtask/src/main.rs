@@ -1,33 +1,39 @@
 //! Project automation, run as `cargo xtask <command>`:
 //!
-//! - `test`: the whole test suite, exactly as CI runs it (`cargo test --workspace`).
+//! - `test`: the whole test suite as CI runs it: prepares the official Python SDK (the peer of
+//!   the differential tests) in a virtual environment, then runs `cargo test --workspace`.
+//! - `peer`: only prepares that virtual environment and prints its Python interpreter.
+
+mod peer;
 
 use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
+    let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
-        _ => {
-            eprintln!("usage: cargo xtask test [-- <cargo test arguments>]");
-            ExitCode::from(2)
+        Some("peer") => peer::ensure().map(|python| println!("{}", python.display())),
+        _ => Err("usage: cargo xtask test [<cargo test arguments>] | cargo xtask peer".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::from(1)
         }
     }
 }
 
-/// Runs every test of the workspace; extra arguments go to `cargo test`.
-fn test(extra: &[String]) -> ExitCode {
+/// Runs every test of the workspace with the peer available; extra arguments go to
+/// `cargo test`.
+fn test(extra: &[String]) -> Result<(), String> {
+    let python = peer::ensure()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo).args(["test", "--workspace"]).args(extra).status();
-    match status {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        Ok(status) => {
-            eprintln!("xtask: cargo test failed ({status})");
-            ExitCode::from(1)
-        }
-        Err(e) => {
-            eprintln!("xtask: cannot run cargo: {e}");
-            ExitCode::from(1)
-        }
-    }
+    let status = Command::new(cargo)
+        .args(["test", "--workspace"])
+        .args(extra)
+        .env("CBR_PEER_PYTHON", &python)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("cargo test failed ({status})")) }
 }

@@ -56,7 +56,7 @@ pub struct Connection {
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Project whose backups are listed.
-    #[arg(long, env = "HUAWEICLOUD_SDK_PROJECT_ID", value_name = "ID")]
+    #[arg(long, env = "HUAWEICLOUD_SDK_PROJECT_ID", hide_env_values = true, value_name = "ID")]
     pub project_id: Option<String>,
     /// Time allowed for each request, e.g. 30s, 2m, 500ms (a bare number is seconds).
     #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]

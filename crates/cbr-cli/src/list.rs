@@ -2,16 +2,14 @@
 
 use std::io::{self, BufWriter, Write as _};
 use std::pin::pin;
-use std::sync::Arc;
 
 use cbr_api::{Client, Strategy};
-use cbr_emulator::{Dataset, Emulator, RunningEmulator};
-use cbr_model::{DOCUMENTED_PROJECT_ID, ListBackupsQuery, QueryError};
-use cbr_transport::ReqwestTransport;
+use cbr_model::{ListBackupsQuery, QueryError};
 use futures::StreamExt as _;
 
 use crate::Failure;
-use crate::args::{Connection, ListArgs, Output, StrategyArg};
+use crate::args::{ListArgs, Output, StrategyArg};
+use crate::connect::Target;
 use crate::output::{BackupWriter, JsonWriter, NdjsonWriter, TableWriter};
 
 /// Runs `cbr backups list`.
@@ -23,12 +21,7 @@ pub async fn run(args: ListArgs) -> Result<(), Failure> {
     query.validate().map_err(|e| usage_for_query(&e))?;
 
     let target = Target::connect(&args.connection).await?;
-    let transport = ReqwestTransport::builder()
-        .timeout(args.connection.timeout)
-        .build()
-        .map_err(|e| Failure::Runtime(e.to_string()))?;
-    let client = Client::new(&target.endpoint, &target.project_id, Arc::new(transport))
-        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let client = target.client(&args.connection)?;
 
     let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let mut writer: Box<dyn BackupWriter> = match args.output {
@@ -128,43 +121,4 @@ fn usage_for_query(error: &QueryError) -> Failure {
         message = message.replace("end_time", "--end-time").replace("start_time", "--start-time");
     }
     Failure::Usage(message)
-}
-
-/// The service to talk to, with the in-process emulator kept alive if one was started.
-struct Target {
-    endpoint: String,
-    project_id: String,
-    emulator: Option<RunningEmulator>,
-}
-
-impl Target {
-    async fn connect(connection: &Connection) -> Result<Self, Failure> {
-        if connection.emulator {
-            let project_id =
-                connection.project_id.clone().unwrap_or_else(|| DOCUMENTED_PROJECT_ID.to_owned());
-            let dataset = Dataset::documented().with_project_id(project_id.clone());
-            let running = Emulator::new(dataset)
-                .bind(([127, 0, 0, 1], 0).into())
-                .await
-                .map_err(|e| Failure::Runtime(format!("cannot start the emulator: {e}")))?;
-            return Ok(Self { endpoint: running.base_url(), project_id, emulator: Some(running) });
-        }
-        let endpoint = connection.endpoint.clone().ok_or_else(|| {
-            Failure::Usage(
-                "no endpoint: pass --endpoint URL, or --emulator to try the built-in one".into(),
-            )
-        })?;
-        let project_id = connection.project_id.clone().ok_or_else(|| {
-            Failure::Usage(
-                "missing project id: pass --project-id or set HUAWEICLOUD_SDK_PROJECT_ID".into(),
-            )
-        })?;
-        Ok(Self { endpoint, project_id, emulator: None })
-    }
-
-    async fn close(self) {
-        if let Some(emulator) = self.emulator {
-            emulator.shutdown().await;
-        }
-    }
 }

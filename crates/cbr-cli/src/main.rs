@@ -7,6 +7,7 @@
 #![allow(rustdoc::bare_urls)]
 
 mod args;
+mod connect;
 mod list;
 mod output;
 mod serve;
