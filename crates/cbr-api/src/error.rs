@@ -16,7 +16,7 @@ pub enum Error {
     Transport {
         /// HTTP method.
         method: String,
-        /// Request path (without the query).
+        /// Request path and query.
         path: String,
         /// What the transport reported (it names the host).
         #[source]
@@ -32,7 +32,7 @@ pub enum Error {
         status: u16,
         /// HTTP method.
         method: String,
-        /// Request path.
+        /// Request path and query.
         path: String,
         /// The first bytes of the body (at most 200), lossily decoded.
         snippet: String,
@@ -107,7 +107,7 @@ pub struct ServiceError {
     pub request_id: Option<String>,
     /// HTTP method.
     pub method: String,
-    /// Request path.
+    /// Request path and query (the query shows where a walk stopped: `offset` or `marker`).
     pub path: String,
 }
 
@@ -136,6 +136,9 @@ impl Error {
         match self {
             Self::Transport { source, .. } => source.is_retryable(),
             Self::Service(e) => matches!(e.status, 429 | 500 | 502 | 503 | 504),
+            // A well-behaved service never sends a 2xx that is not JSON: a proxy or a cut
+            // connection did, and trying again may well work.
+            Self::UnexpectedBody { status, .. } => (200..300).contains(status),
             _ => false,
         }
     }

@@ -26,9 +26,13 @@ pub mod cursor;
 mod endpoint;
 mod error;
 mod list;
+pub mod region;
+pub mod retry;
 
-pub use client::{Client, USER_AGENT};
-pub use cursor::{PageCursor, PaginationError, Strategy};
+pub use client::{Client, ClientBuilder, USER_AGENT};
+pub use cursor::{DEFAULT_IN_FLIGHT, PageCursor, PaginationError, Recorded, Strategy};
 pub use endpoint::Endpoint;
 pub use error::{BuildError, Error, ServiceError, hint_for};
 pub use list::{ListBackups, Page};
+pub use region::{RegionError, endpoint_for_region};
+pub use retry::RetryPolicy;

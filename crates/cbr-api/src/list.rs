@@ -1,25 +1,27 @@
 //! `list_backups()`: one page with `send()`, or every page and backup as a lazy stream.
 
-use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cbr_model::{
     Backup, ImageType, ListBackupsQuery, ListBackupsResponse, MemberStatus, OwnType, QueryTime,
     ResourceType, Sort, Status,
 };
-use futures::stream::{self, Stream, TryStreamExt as _};
-use tracing::{Instrument as _, debug, debug_span, trace};
+use cbr_transport::BoxFuture;
+use futures::stream::{self, FuturesOrdered, Stream, StreamExt as _, TryStreamExt as _};
+use tracing::{Instrument as _, debug, debug_span, trace, warn};
 
 use crate::client::Client;
-use crate::cursor::{PageCursor, Strategy};
+use crate::cursor::{PageCursor, Recorded, Strategy};
 use crate::error::{Error, ServiceError};
+use crate::retry::parse_retry_after;
 
 /// One page of backups.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Page {
-    /// The backups of this page, in the service's order.
+    /// The backups of this page, in the service's order (in a walk: without any the walk has
+    /// already yielded, and no more than the cap allows).
     pub backups: Vec<Backup>,
     /// The total number of backups matching the filters, as the service reported it.
     pub count: Option<u64>,
@@ -113,7 +115,8 @@ impl ListBackups {
         self
     }
 
-    /// How the streams move from page to page (default [`Strategy::Marker`]).
+    /// How the streams move from page to page (default [`Strategy::Marker`]); see
+    /// [`Strategy`] for what each guarantees.
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         self.strategy = strategy;
         self
@@ -126,8 +129,8 @@ impl ListBackups {
     }
 
     /// Fetches one page: the query as given, with `limit` set from the page size if given.
-    /// The returned [`Page::next`] is the query for the following page (same strategy as the
-    /// query: `marker` if one was given, else `offset`).
+    /// The returned [`Page::next`] is the query for the following page (by `marker` if one was
+    /// given, else by `offset`). Failed attempts are retried as the client's policy says.
     pub async fn send(self) -> Result<Page, Error> {
         let mut query = self.query;
         if let Some(size) = self.page_size {
@@ -137,49 +140,42 @@ impl ListBackups {
         let strategy = if query.marker.is_some() { Strategy::Marker } else { Strategy::Offset };
         let limit = query.limit.unwrap_or(cbr_model::MAX_LIMIT);
         let mut cursor = PageCursor::new(query.clone(), strategy, limit, None);
-        let (mut response, request_id) = self.client.fetch_page(&query, 1).await?;
+        let mut fetched = self.client.fetch_page(&query, 1).await?;
         cursor
-            .record(&mut response.backups, response.count)
+            .record(&mut fetched.response.backups, fetched.response.count)
             .map_err(|e| Error::Pagination { reason: e.to_string() })?;
         Ok(Page {
-            backups: response.backups,
-            count: response.count,
+            backups: fetched.response.backups,
+            count: fetched.response.count,
             next: cursor.next_query(),
-            request_id,
+            request_id: fetched.request_id,
         })
     }
 
-    /// Every page of the listing, fetched lazily one after the other.
+    /// Every page of the listing, fetched lazily (one at a time, or several at once with
+    /// [`Strategy::Concurrent`]) and yielded in order. The stream ends after the first error.
     pub fn pages(self) -> impl Stream<Item = Result<Page, Error>> + Send + 'static {
+        let span = debug_span!("cbr.list", strategy = self.strategy.name());
         let page_size = self.page_size.unwrap_or(cbr_model::MAX_LIMIT);
-        let checked = self.query.validate().map(|()| {
-            PageCursor::new(self.query.clone(), self.strategy, page_size, self.max_items)
-        });
-        let client = self.client;
-        stream::try_unfold(Some(checked), move |state| {
-            let client = client.clone();
-            async move {
-                let mut cursor = match state {
-                    None => return Ok(None),
-                    Some(Err(e)) => return Err(Error::from(e)),
-                    Some(Ok(cursor)) => cursor,
-                };
-                let Some(query) = cursor.next_query() else {
-                    return Ok(None);
-                };
-                let number = cursor.pages() + 1;
-                let (mut response, request_id) = client.fetch_page(&query, number).await?;
-                cursor
-                    .record(&mut response.backups, response.count)
-                    .map_err(|e| Error::Pagination { reason: e.to_string() })?;
-                let page = Page {
-                    backups: response.backups,
-                    count: response.count,
-                    next: cursor.next_query(),
-                    request_id,
-                };
-                Ok(Some((page, Some(Ok(cursor)))))
-            }
+        let walk = match self.query.validate() {
+            Ok(()) => Walk {
+                client: self.client,
+                cursor: PageCursor::new(self.query, self.strategy, page_size, self.max_items),
+                in_flight: FuturesOrdered::new(),
+                failure: None,
+                ended: false,
+            },
+            Err(e) => Walk {
+                cursor: PageCursor::new(ListBackupsQuery::new(), self.strategy, 1, Some(0)),
+                client: self.client,
+                in_flight: FuturesOrdered::new(),
+                failure: Some(e.into()),
+                ended: false,
+            },
+        };
+        stream::unfold(walk, move |mut walk| {
+            let span = span.clone();
+            async move { walk.next_page().await.map(|item| (item, walk)) }.instrument(span)
         })
     }
 
@@ -187,19 +183,100 @@ impl ListBackups {
     /// [`Strategy::Marker`] every backup that exists throughout the walk comes out exactly
     /// once, even if others are created or deleted meanwhile.
     pub fn items(self) -> impl Stream<Item = Result<Backup, Error>> + Send + 'static {
-        self.pages()
-            .map_ok(|page| stream::iter(VecDeque::from(page.backups).into_iter().map(Ok)))
-            .try_flatten()
+        self.pages().map_ok(|page| stream::iter(page.backups.into_iter().map(Ok))).try_flatten()
     }
 }
 
+/// A page as fetched, before the cursor has seen it.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub(crate) response: ListBackupsResponse,
+    pub(crate) request_id: Option<String>,
+}
+
+/// The state of one streamed walk: the cursor, and the requests in flight in order.
+struct Walk {
+    client: Client,
+    cursor: PageCursor,
+    in_flight: FuturesOrdered<BoxFuture<'static, Result<Fetched, Error>>>,
+    failure: Option<Error>,
+    ended: bool,
+}
+
+impl Walk {
+    async fn next_page(&mut self) -> Option<Result<Page, Error>> {
+        if let Some(error) = self.failure.take() {
+            self.ended = true;
+            return Some(Err(error));
+        }
+        loop {
+            if self.ended {
+                return None;
+            }
+            while let Some(query) = self.cursor.plan() {
+                let client = self.client.clone();
+                let number = self.cursor.pages() + self.in_flight.len() as u64 + 1;
+                self.in_flight
+                    .push_back(Box::pin(async move { client.fetch_page(&query, number).await }));
+            }
+            let Some(result) = self.in_flight.next().await else {
+                self.ended = true;
+                return None;
+            };
+            let mut fetched = match result {
+                Ok(fetched) => fetched,
+                Err(error) if is_marker_refusal(&error) && self.cursor.marker_refused() => {
+                    warn!(error = %error, "marker refused (its backup was deleted?); stepping back");
+                    self.in_flight = FuturesOrdered::new();
+                    continue;
+                }
+                Err(error) => {
+                    self.ended = true;
+                    return Some(Err(error));
+                }
+            };
+            let backups = &mut fetched.response.backups;
+            match self.cursor.record(backups, fetched.response.count) {
+                Ok(Recorded::Replan) => self.in_flight = FuturesOrdered::new(),
+                Ok(_) => {}
+                Err(e) => {
+                    self.ended = true;
+                    return Some(Err(Error::Pagination { reason: e.to_string() }));
+                }
+            }
+            if self.cursor.is_done() {
+                self.in_flight = FuturesOrdered::new();
+            }
+            return Some(Ok(Page {
+                backups: fetched.response.backups,
+                count: fetched.response.count,
+                next: self.cursor.next_query(),
+                request_id: fetched.request_id,
+            }));
+        }
+    }
+}
+
+/// Whether the service refused a marker because its backup no longer exists.
+fn is_marker_refusal(error: &Error) -> bool {
+    matches!(error, Error::Service(e)
+        if matches!(e.status, 400 | 404)
+            && (e.code == "BackupService.6200" || e.message.to_ascii_lowercase().contains("marker")))
+}
+
+/// Why one attempt failed, and what the service asked us to wait.
+struct Failed {
+    error: Error,
+    retry_after: Option<Duration>,
+}
+
 impl Client {
-    /// Sends one ListBackups request and decodes the page.
+    /// Fetches one page, retrying failed attempts as the client's policy says.
     pub(crate) async fn fetch_page(
         &self,
         query: &ListBackupsQuery,
         page: u64,
-    ) -> Result<(ListBackupsResponse, Option<String>), Error> {
+    ) -> Result<Fetched, Error> {
         let wire = query.to_query_string();
         let span = debug_span!(
             "cbr.page",
@@ -209,34 +286,67 @@ impl Client {
             limit = query.limit
         );
         async move {
-            let path = self.endpoint().backups_path();
-            let request = self.build_get(&wire)?;
-            let started = Instant::now();
-            let response = self.transport().send(request).await.map_err(|source| {
-                Error::Transport { method: "GET".into(), path: path.clone(), source }
-            })?;
-            let status = response.status().as_u16();
-            let request_id = header_text(&response, "x-request-id");
-            debug!(
-                method = "GET",
-                path = %path,
-                status,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                request_id = request_id.as_deref(),
-                "http exchange"
-            );
-            let body = response.into_body();
-            trace!(body = %snippet(&body, 2048), "response body");
-            if !(200..300).contains(&status) {
-                return Err(Error::Service(Box::new(ServiceError::from_response(
-                    status, &body, request_id, "GET", &path,
-                ))));
+            let policy = self.inner().retry;
+            let mut attempt = 1;
+            loop {
+                let failed = match self.attempt(&wire, attempt).await {
+                    Ok(fetched) => return Ok(fetched),
+                    Err(failed) => failed,
+                };
+                if attempt >= policy.max_attempts || !failed.error.is_retryable() {
+                    return Err(failed.error);
+                }
+                let delay = match failed.retry_after {
+                    Some(asked) => asked.min(policy.max_retry_after),
+                    None => self.inner().jitter.pick(policy.ceiling(attempt)),
+                };
+                warn!(
+                    attempt,
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    error = %failed.error,
+                    "page failed; retrying"
+                );
+                self.inner().sleeper.sleep(delay).await;
+                attempt += 1;
             }
-            let page = decode_page(&body, status, &path, request_id.clone())?;
-            Ok((page, request_id))
         }
         .instrument(span)
         .await
+    }
+
+    /// One HTTP exchange for a page, built afresh (and so signed afresh by a signing layer).
+    async fn attempt(&self, wire: &str, attempt: u32) -> Result<Fetched, Failed> {
+        let path = self.endpoint().backups_path();
+        let target = if wire.is_empty() { path } else { format!("{path}?{wire}") };
+        let fail = |error: Error| Failed { error, retry_after: None };
+        let request = self.build_get(wire).map_err(fail)?;
+
+        let started = Instant::now();
+        let response = self.inner().transport.send(request).await.map_err(|source| {
+            fail(Error::Transport { method: "GET".into(), path: target.clone(), source })
+        })?;
+        let status = response.status().as_u16();
+        let request_id = header_text(&response, "x-request-id");
+        debug!(
+            method = "GET",
+            path = %target,
+            status,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            request_id = request_id.as_deref(),
+            attempt,
+            "http exchange"
+        );
+        let retry_after = header_text(&response, "retry-after")
+            .and_then(|value| parse_retry_after(&value, self.inner().clock.now()));
+        let body = response.into_body();
+        trace!(body = %snippet(&body, 2048), "response body");
+
+        if !(200..300).contains(&status) {
+            let error = ServiceError::from_response(status, &body, request_id, "GET", &target);
+            return Err(Failed { error: Error::Service(Box::new(error)), retry_after });
+        }
+        let response = decode_page(&body, status, &target, request_id.clone()).map_err(fail)?;
+        Ok(Fetched { response, request_id })
     }
 }
 
@@ -246,7 +356,11 @@ fn header_text(response: &http::Response<Bytes>, name: &str) -> Option<String> {
 
 /// At most `max` bytes of `body`, lossily decoded, for error messages and traces.
 pub(crate) fn snippet(body: &[u8], max: usize) -> String {
-    let cut = body.len().min(max);
+    let mut cut = body.len().min(max);
+    // Do not split a UTF-8 sequence at the cut.
+    while cut > 0 && cut < body.len() && (body[cut] & 0b1100_0000) == 0b1000_0000 {
+        cut -= 1;
+    }
     String::from_utf8_lossy(&body[..cut]).into_owned()
 }
 

@@ -1,7 +1,12 @@
 //! The page cursor against an in-memory service: every backup exactly once, in order, in the
-//! expected number of requests, whatever the totals, page sizes, caps and service-side caps.
+//! expected number of requests, whatever the totals, page sizes, caps, service-side caps,
+//! concurrency and churn.
 
-use cbr_api::{PageCursor, PaginationError, Strategy};
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+use cbr_api::{PageCursor, PaginationError, Recorded, Strategy as Paging};
 use cbr_model::{Backup, ListBackupsQuery};
 use proptest::prelude::*;
 
@@ -11,43 +16,96 @@ fn backup(id: usize) -> Backup {
     b
 }
 
-/// A service holding `total` backups in order, capping every page at `service_cap`.
+fn id(i: usize) -> String {
+    format!("b{i:06}")
+}
+
+/// A service holding backups ordered by id, capping every page at `service_cap`.
 struct Memory {
-    items: Vec<Backup>,
+    items: BTreeSet<String>,
     service_cap: usize,
     send_count: bool,
 }
 
 impl Memory {
-    fn answer(&self, query: &ListBackupsQuery) -> (Vec<Backup>, Option<u64>) {
+    fn new(total: usize, service_cap: usize, send_count: bool) -> Self {
+        Self { items: (0..total).map(id).collect(), service_cap, send_count }
+    }
+
+    /// The page for `query`, or `Err(())` for a marker whose backup does not exist.
+    fn answer(&self, query: &ListBackupsQuery) -> Result<(Vec<Backup>, Option<u64>), ()> {
         let limit = (query.limit.unwrap_or(1000) as usize).min(self.service_cap);
-        let start = match &query.marker {
-            Some(marker) => self.items.iter().position(|b| b.id() == marker).map_or(0, |i| i + 1),
-            None => usize::try_from(query.offset.unwrap_or(0)).unwrap_or(usize::MAX),
+        let ids: Box<dyn Iterator<Item = &String>> = match &query.marker {
+            Some(marker) if !self.items.contains(marker) => return Err(()),
+            Some(marker) => Box::new(self.items.range(marker.clone()..).skip(1)),
+            None => Box::new(self.items.iter().skip(query.offset.unwrap_or(0) as usize)),
         };
-        let page = self.items.iter().skip(start).take(limit).cloned().collect();
-        (page, self.send_count.then_some(self.items.len() as u64))
+        let page = ids
+            .take(limit)
+            .map(|i| {
+                let mut b = Backup::default();
+                b.id = Some(i.clone());
+                b
+            })
+            .collect();
+        Ok((page, self.send_count.then_some(self.items.len() as u64)))
     }
 }
 
-/// Walks to the end; returns the ids yielded and the number of requests.
+/// Walks to the end, `in_flight` requests planned ahead and answered oldest first, calling
+/// `between` before each answer; returns the ids yielded and the number of requests.
+fn walk_with(
+    memory: &mut Memory,
+    strategy: Paging,
+    page_size: u32,
+    cap: Option<u64>,
+    mut between: impl FnMut(&mut Memory),
+) -> (Vec<String>, usize) {
+    let mut cursor = PageCursor::new(ListBackupsQuery::new(), strategy, page_size, cap);
+    let mut queue: VecDeque<ListBackupsQuery> = VecDeque::new();
+    let mut ids = Vec::new();
+    let mut requests = 0;
+    loop {
+        while let Some(query) = cursor.plan() {
+            requests += 1;
+            queue.push_back(query);
+        }
+        let Some(query) = queue.pop_front() else { break };
+        assert!(requests <= 100_000, "the walk does not end");
+        between(memory);
+        match memory.answer(&query) {
+            Ok((mut page, count)) => {
+                let decision = cursor.record(&mut page, count).unwrap_or_else(|e| panic!("{e}"));
+                if decision == Recorded::Replan {
+                    queue.clear();
+                }
+                ids.extend(page.iter().map(|b| b.id().to_owned()));
+            }
+            Err(()) => {
+                queue.clear();
+                assert!(cursor.marker_refused(), "no backup to step back to");
+            }
+        }
+    }
+    (ids, requests)
+}
+
 fn walk(
     memory: &Memory,
-    strategy: Strategy,
+    strategy: Paging,
     page_size: u32,
     cap: Option<u64>,
 ) -> (Vec<String>, usize) {
-    let mut cursor = PageCursor::new(ListBackupsQuery::new(), strategy, page_size, cap);
-    let mut ids = Vec::new();
-    let mut requests = 0;
-    while let Some(query) = cursor.next_query() {
-        requests += 1;
-        assert!(requests <= 10_000, "the walk does not end");
-        let (mut page, count) = memory.answer(&query);
-        cursor.record(&mut page, count).unwrap_or_else(|e| panic!("{e}"));
-        ids.extend(page.iter().map(|b| b.id().to_owned()));
-    }
-    (ids, requests)
+    let mut copy = Memory { items: memory.items.clone(), ..*memory };
+    walk_with(&mut copy, strategy, page_size, cap, |_| {})
+}
+
+fn strategies() -> impl Strategy<Value = Paging> {
+    prop_oneof![
+        Just(Paging::Offset),
+        Just(Paging::Marker),
+        (1usize..6).prop_map(|in_flight| Paging::Concurrent { in_flight }),
+    ]
 }
 
 proptest! {
@@ -58,28 +116,74 @@ proptest! {
         cap in prop::option::of(0u64..400),
         service_cap in 1usize..80,
         send_count in any::<bool>(),
-        marker in any::<bool>(),
+        strategy in strategies(),
     ) {
-        let memory = Memory { items: (0..total).map(backup).collect(), service_cap, send_count };
-        let strategy = if marker { Strategy::Marker } else { Strategy::Offset };
+        let memory = Memory::new(total, service_cap, send_count);
         let (ids, requests) = walk(&memory, strategy, page_size, cap);
 
         let expected = cap.map_or(total, |c| total.min(c as usize));
-        let want: Vec<String> = (0..expected).map(|i| format!("b{i:06}")).collect();
+        let want: Vec<String> = (0..expected).map(id).collect();
         // A service that silently caps pages without reporting `count` makes every page look
-        // short; the walk then stops early, which is the only safe reading. With `count` it
-        // must not.
+        // short; the walk then stops early, the only safe reading. With `count` it must not.
         if send_count || service_cap >= page_size as usize {
             prop_assert_eq!(&ids, &want);
             let per_page = (page_size as usize).min(service_cap);
-            let full_pages = expected.div_ceil(per_page.max(1));
-            // One extra request at most: an empty page (marker mode without count, or an
-            // exact multiple) or the cap landing on a page boundary.
-            prop_assert!(requests <= full_pages + 1, "{} requests for {} pages", requests, full_pages);
-            prop_assert!(requests >= full_pages.max(usize::from(cap != Some(0))));
+            let pages = expected.div_ceil(per_page);
+            // Offset and marker: at most one extra request (an empty page when the total is a
+            // multiple of the page size and `count` is unknown). Concurrent may also re-plan
+            // once, when the first page reveals the service's cap.
+            let slack = if matches!(strategy, Paging::Concurrent { .. }) { 2 } else { 1 };
+            prop_assert!(requests <= pages + slack, "{} requests for {} pages", requests, pages);
+            prop_assert!(requests >= pages.max(usize::from(cap != Some(0))));
         } else {
             prop_assert!(ids.len() <= want.len());
             prop_assert_eq!(&ids[..], &want[..ids.len()]);
+        }
+    }
+
+    #[test]
+    fn concurrent_yields_the_same_sequence_as_offset(
+        total in 0usize..400,
+        page_size in 1u32..50,
+        in_flight in 1usize..8,
+        cap in prop::option::of(0u64..500),
+    ) {
+        let memory = Memory::new(total, 1000, true);
+        let offset = walk(&memory, Paging::Offset, page_size, cap).0;
+        let concurrent = walk(&memory, Paging::Concurrent { in_flight }, page_size, cap).0;
+        prop_assert_eq!(concurrent, offset);
+    }
+
+    #[test]
+    fn marker_walks_survive_churn(
+        total in 1usize..300,
+        page_size in 1u32..40,
+        seed in any::<u64>(),
+        churn in 0usize..6,
+    ) {
+        // Between requests, `churn` backups are created and `churn` deleted at random.
+        let mut memory = Memory::new(total, 1000, true);
+        let mut rng = seed;
+        let mut next = || { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; rng };
+        let mut created = total;
+        let mut ever_deleted = HashSet::new();
+        let original: Vec<String> = memory.items.iter().cloned().collect();
+        let (ids, _) = walk_with(&mut memory, Paging::Marker, page_size, None, |m| {
+            for _ in 0..churn {
+                let victim = m.items.iter().nth(next() as usize % m.items.len().max(1)).cloned();
+                if let Some(victim) = victim {
+                    m.items.remove(&victim);
+                    ever_deleted.insert(victim);
+                }
+                // New backups land anywhere in the order.
+                created += 1;
+                m.items.insert(format!("b{:06}{created}", next() % total as u64));
+            }
+        });
+        let unique: HashSet<&String> = ids.iter().collect();
+        prop_assert_eq!(unique.len(), ids.len(), "a backup was yielded twice");
+        for survivor in original.iter().filter(|i| !ever_deleted.contains(*i)) {
+            prop_assert!(unique.contains(survivor), "{} was lost", survivor);
         }
     }
 }
@@ -87,44 +191,41 @@ proptest! {
 #[test]
 fn offsets_count_from_zero_and_advance_by_items_received() {
     // B01: 5 backups, page size 2, the service serves items[offset..offset+limit].
-    let memory =
-        Memory { items: (1..=5).map(backup).collect(), service_cap: 1000, send_count: true };
-    let mut cursor = PageCursor::new(ListBackupsQuery::new(), Strategy::Offset, 2, None);
+    let memory = Memory::new(5, 1000, true);
+    let mut cursor = PageCursor::new(ListBackupsQuery::new(), Paging::Offset, 2, None);
     let mut sent = Vec::new();
-    while let Some(query) = cursor.next_query() {
+    while let Some(query) = cursor.plan() {
         sent.push(query.to_query_string());
-        let (mut page, count) = memory.answer(&query);
+        let (mut page, count) = memory.answer(&query).unwrap_or_default();
         cursor.record(&mut page, count).unwrap_or_else(|e| panic!("{e}"));
     }
     assert_eq!(sent, ["limit=2&offset=0", "limit=2&offset=2", "limit=2&offset=4"]);
 
     // B01, defensive: the service silently caps pages at 1000 of 2500.
-    let capped =
-        Memory { items: (0..2500).map(backup).collect(), service_cap: 1000, send_count: true };
-    let (ids, requests) = walk(&capped, Strategy::Offset, 1000, None);
+    let capped = Memory::new(2500, 1000, true);
+    let (ids, requests) = walk(&capped, Paging::Offset, 1000, None);
     assert_eq!((ids.len(), requests), (2500, 3));
 }
 
 #[test]
 fn max_items_is_an_exact_cap_and_page_size_is_not() {
     // B05: 12 backups.
-    let memory =
-        Memory { items: (0..12).map(backup).collect(), service_cap: 1000, send_count: true };
-    assert_eq!(walk(&memory, Strategy::Offset, 1000, Some(5)).0.len(), 5);
-    let (ids, requests) = walk(&memory, Strategy::Offset, 5, Some(5));
+    let memory = Memory::new(12, 1000, true);
+    assert_eq!(walk(&memory, Paging::Offset, 1000, Some(5)).0.len(), 5);
+    let (ids, requests) = walk(&memory, Paging::Offset, 5, Some(5));
     assert_eq!((ids.len(), requests), (5, 1));
-    assert_eq!(walk(&memory, Strategy::Offset, 5, None).1, 3);
-    let (ids, requests) = walk(&memory, Strategy::Offset, 5, Some(7));
+    assert_eq!(walk(&memory, Paging::Offset, 5, None).1, 3);
+    let (ids, requests) = walk(&memory, Paging::Offset, 5, Some(7));
     assert_eq!((ids.len(), requests), (7, 2));
 }
 
 #[test]
 fn a_service_ignoring_the_marker_is_stopped_after_two_requests() {
     let items: Vec<Backup> = (0..3).map(backup).collect();
-    let mut cursor = PageCursor::new(ListBackupsQuery::new(), Strategy::Marker, 3, None);
+    let mut cursor = PageCursor::new(ListBackupsQuery::new(), Paging::Marker, 3, None);
     let mut requests = 0;
     let mut error = None;
-    while let Some(_query) = cursor.next_query() {
+    while let Some(_query) = cursor.plan() {
         requests += 1;
         let mut page = items.clone();
         if let Err(e) = cursor.record(&mut page, Some(100)) {
@@ -133,4 +234,22 @@ fn a_service_ignoring_the_marker_is_stopped_after_two_requests() {
     }
     assert_eq!(requests, 2);
     assert_eq!(error, Some(PaginationError::NoProgress { page: 2 }));
+}
+
+#[test]
+fn a_deleted_marker_backup_steps_back_without_repeating() {
+    // Given 10 backups walked 3 at a time, when the last backup of the second page is deleted
+    // before the third request, then the walk continues after the one before it: nothing is
+    // lost, nothing repeated (backup 5 was listed while it still existed).
+    let mut memory = Memory::new(10, 1000, true);
+    let mut request = 0;
+    let (ids, requests) = walk_with(&mut memory, Paging::Marker, 3, None, |m| {
+        request += 1;
+        if request == 3 {
+            m.items.remove(&id(5));
+        }
+    });
+    let want: Vec<String> = (0..10).map(id).collect();
+    assert_eq!(ids, want);
+    assert_eq!(requests, 5, "one refused marker costs one request");
 }
