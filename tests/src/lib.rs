@@ -141,3 +141,55 @@ impl Peer {
             .unwrap_or_else(|e| panic!("cannot run the peer: {e}"))
     }
 }
+
+/// Environment variables through which credentials or a project id reach `cbr`.
+pub const CREDENTIAL_VARIABLES: &[&str] = &[
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+    "HUAWEICLOUD_SDK_CREDENTIALS_FILE",
+    "CBR_AUTH_TOKEN",
+];
+
+/// Runs `cbr` with `args` and no credentials but those in `env`: every
+/// [`CREDENTIAL_VARIABLES`] entry and `RUST_LOG` are removed, and `HOME` is a fresh empty
+/// directory, so no real credentials file is read.
+#[must_use]
+pub fn cbr_isolated(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let mut command = Command::new(cbr_bin());
+    command.args(args).env("HOME", home.path()).env_remove("RUST_LOG").stdin(Stdio::null());
+    for name in CREDENTIAL_VARIABLES {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    command.output().unwrap_or_else(|e| panic!("cannot run cbr: {e}"))
+}
+
+impl ServeProcess {
+    /// Like [`ServeProcess::start`], but the emulator's stderr (its log) goes to the file
+    /// `log` instead of the test's output; put `-v` flags into `extra` for more of it.
+    #[must_use]
+    pub fn start_logged(extra: &[&str], log: &std::path::Path) -> Self {
+        let log_file = std::fs::File::create(log).unwrap_or_else(|e| panic!("log file: {e}"));
+        let mut child = Command::new(cbr_bin())
+            .args(["emulator", "serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the emulator: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap_or_else(|e| panic!("{e}"));
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+}

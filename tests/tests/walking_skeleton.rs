@@ -137,7 +137,7 @@ fn the_table_shows_the_key_columns() {
     ]);
     let mut lines = table.lines();
     let header = lines.next().unwrap_or_default();
-    for column in ["ID", "NAME", "RESOURCE TYPE", "STATUS", "SIZE GB", "CREATED (UTC)"] {
+    for column in ["ID", "NAME", "RESOURCE TYPE", "STATUS", "SIZE (GB)", "CREATED (UTC)"] {
         assert!(header.contains(column), "{header}");
     }
     assert!(table.contains("c892ed58-3a18-47c2-9e31-a1d543dc490a"), "{table}");

@@ -8,6 +8,8 @@ use cbr_model::{
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::output::Field;
+
 /// List, audit and summarise Huawei Cloud CBR backups.
 #[derive(Debug, Parser)]
 #[command(name = "cbr", version, about, propagate_version = true)]
@@ -29,6 +31,12 @@ pub enum Command {
     /// Run the local CBR emulator.
     #[command(subcommand)]
     Emulator(EmulatorCommand),
+    /// Print a shell completion script (e.g. `cbr completions bash > /etc/bash_completion.d/cbr`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `cbr backups …`
@@ -36,6 +44,9 @@ pub enum Command {
 pub enum BackupsCommand {
     /// List backups: one page, or every page with --all.
     List(Box<ListArgs>),
+    /// Totals over every matching backup, grouped; the newest backup per resource; or the
+    /// resources that are not protected.
+    Summary(Box<SummaryArgs>),
 }
 
 /// `cbr emulator …`
@@ -46,17 +57,26 @@ pub enum EmulatorCommand {
 }
 
 /// Where requests go and as whom.
+///
+/// Keys are never read from flags (they would end up in shell history): they come from the
+/// environment or the credentials file, see `connect`.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct Connection {
-    /// Start the built-in emulator (dataset `documented`) on 127.0.0.1 and list from it.
-    #[arg(long, conflicts_with = "endpoint")]
+    /// Start the built-in emulator (dataset `documented`) on 127.0.0.1 and list from it; it
+    /// checks signatures, and requests are signed with its demo keys.
+    #[arg(long, conflicts_with_all = ["endpoint", "region"])]
     pub emulator: bool,
-    /// Service endpoint, e.g. https://cbr.cn-north-4.myhuaweicloud.com.
+    /// Region id, e.g. cn-north-4: the endpoint becomes https://cbr.REGION.myhuaweicloud.com
+    /// (or the region's own where it differs).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Service endpoint, e.g. https://cbr.cn-north-4.myhuaweicloud.com; wins over --region.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
-    /// Project whose backups are listed.
-    #[arg(long, env = "HUAWEICLOUD_SDK_PROJECT_ID", hide_env_values = true, value_name = "ID")]
+    /// Project whose backups are listed [default: $HUAWEICLOUD_SDK_PROJECT_ID, else
+    /// `project_id` in the credentials file].
+    #[arg(long, value_name = "ID")]
     pub project_id: Option<String>,
     /// Time allowed for each request, e.g. 30s, 2m, 500ms (a bare number is seconds).
     #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
@@ -72,15 +92,19 @@ pub enum Output {
     Json,
     /// One backup object per line.
     Ndjson,
+    /// RFC 4180 csv with a header row; values exactly as the API sent them.
+    Csv,
 }
 
 /// Paging strategies offered on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StrategyArg {
-    /// `limit` + `offset`.
+    /// `limit` + `offset`, one page at a time; may skip backups created or deleted meanwhile.
     Offset,
-    /// `limit` + `marker`: consistent while backups change (the default with --all).
+    /// `limit` + `marker`: every backup that exists throughout the walk exactly once.
     Marker,
+    /// `limit` + `offset` with --concurrency pages in flight; fastest on a quiet account.
+    Concurrent,
 }
 
 /// `cbr backups list`
@@ -109,9 +133,16 @@ pub struct ListArgs {
     /// How --all moves between pages.
     #[arg(long, value_enum, default_value_t = StrategyArg::Marker, help_heading = "Paging")]
     pub strategy: StrategyArg,
+    /// Pages in flight at once with --strategy concurrent (1-64).
+    #[arg(long, value_name = "N", default_value_t = 4, help_heading = "Paging",
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
+    /// Columns of table and csv output, in order, e.g. id,name,status,created_at.
+    #[arg(long, value_name = "FIELDS", value_parser = parse_fields)]
+    pub fields: Option<FieldList>,
     /// Print nothing on stderr but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -183,6 +214,86 @@ pub struct Filters {
     pub dec: Option<bool>,
 }
 
+/// `cbr backups summary`
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub connection: Connection,
+    #[command(flatten)]
+    pub filters: Filters,
+    /// What to group the totals by.
+    #[arg(long, value_enum, default_value_t = GroupBy::ResourceType)]
+    pub by: GroupBy,
+    /// Instead of totals, the newest backup of each resource.
+    #[arg(long, conflicts_with = "stale_after")]
+    pub latest: bool,
+    /// Instead of totals, the resources whose newest available backup is older than this
+    /// (e.g. 24h, 7d), and those whose backups all failed.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub stale_after: Option<Duration>,
+    /// Judge staleness as of this time (RFC 3339 or YYYY-MM-DD) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "stale_after")]
+    pub now: Option<QueryTime>,
+    /// Backups per request, sent as `limit` (1-1000).
+    #[arg(long, visible_alias = "page-size", value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: Option<u32>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = SummaryOutput::Table)]
+    pub output: SummaryOutput,
+}
+
+/// What `summary` groups by (spelled as the API's fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// `resource_type`.
+    ResourceType,
+    /// `status`.
+    Status,
+    /// `vault_id`.
+    VaultId,
+    /// `resource_az`.
+    ResourceAz,
+    /// `resource_id`.
+    ResourceId,
+}
+
+impl GroupBy {
+    /// The API field grouped by.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::ResourceType => "resource_type",
+            Self::Status => "status",
+            Self::VaultId => "vault_id",
+            Self::ResourceAz => "resource_az",
+            Self::ResourceId => "resource_id",
+        }
+    }
+
+    /// The table header of the grouping column.
+    pub fn header(self) -> &'static str {
+        match self {
+            Self::ResourceType => "RESOURCE TYPE",
+            Self::Status => "STATUS",
+            Self::VaultId => "VAULT",
+            Self::ResourceAz => "ZONE",
+            Self::ResourceId => "RESOURCE ID",
+        }
+    }
+}
+
+/// Output formats of `summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryOutput {
+    /// A readable table.
+    Table,
+    /// One JSON document.
+    Json,
+    /// RFC 4180 csv with a header row.
+    Csv,
+}
+
 /// `cbr emulator serve`
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -240,6 +351,14 @@ impl Filters {
     }
 }
 
+/// The columns `--fields` names, in order.
+#[derive(Debug, Clone)]
+pub struct FieldList(pub Vec<&'static Field>);
+
+fn parse_fields(text: &str) -> Result<FieldList, String> {
+    crate::output::parse_fields(text).map(FieldList)
+}
+
 fn parse_sort(text: &str) -> Result<Sort, String> {
     text.parse().map_err(|e: cbr_model::SortError| e.to_string())
 }
@@ -264,8 +383,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "d" => value * 86_400.0,
         other => return Err(format!("unknown unit {other:?}; expected ms, s, m, h or d")),
     };
-    if !seconds.is_finite() || seconds <= 0.0 || seconds > 86_400.0 * 365.0 {
-        return Err(format!("{text:?} is out of range; expected more than 0 and at most a year"));
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > 86_400.0 * 36_500.0 {
+        return Err(format!(
+            "{text:?} is out of range; expected more than 0 and at most 100 years"
+        ));
     }
     Ok(Duration::from_secs_f64(seconds))
 }

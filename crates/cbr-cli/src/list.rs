@@ -10,7 +10,10 @@ use futures::StreamExt as _;
 use crate::Failure;
 use crate::args::{ListArgs, Output, StrategyArg};
 use crate::connect::Target;
-use crate::output::{BackupWriter, JsonWriter, NdjsonWriter, TableWriter};
+use crate::output::{
+    BackupWriter, CsvWriter, JsonWriter, NdjsonWriter, TABLE_FIELDS, TableWriter, all_fields,
+    parse_fields,
+};
 
 /// Runs `cbr backups list`.
 pub async fn run(args: ListArgs) -> Result<(), Failure> {
@@ -23,12 +26,7 @@ pub async fn run(args: ListArgs) -> Result<(), Failure> {
     let target = Target::connect(&args.connection).await?;
     let client = target.client(&args.connection)?;
 
-    let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    let mut writer: Box<dyn BackupWriter> = match args.output {
-        Output::Json => Box::new(JsonWriter::new(stdout)),
-        Output::Ndjson => Box::new(NdjsonWriter::new(stdout)),
-        Output::Table => Box::new(TableWriter::new(stdout)),
-    };
+    let mut writer = writer_for(&args);
     let outcome = if args.all || args.max_items.is_some() {
         list_all(&client, query, &args, writer.as_mut()).await
     } else {
@@ -48,6 +46,9 @@ async fn list_all(
     let strategy = match args.strategy {
         StrategyArg::Offset => Strategy::Offset,
         StrategyArg::Marker => Strategy::Marker,
+        StrategyArg::Concurrent => {
+            Strategy::Concurrent { in_flight: usize::from(args.concurrency) }
+        }
     };
     let mut request = client.list_backups().query(query).strategy(strategy);
     if let Some(limit) = args.limit {
@@ -58,14 +59,36 @@ async fn list_all(
     }
     let mut pages = pin!(request.pages());
     let mut count = None;
+    let bar = progress(args);
+    let mut number = 0u64;
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Failure::Runtime(e.to_string()))?;
+        let page = page.map_err(|e| {
+            if let Some(bar) = &bar {
+                bar.abandon();
+            }
+            Failure::Runtime(e.to_string())
+        })?;
         count = page.count.or(count);
+        number += 1;
+        if let Some(bar) = &bar {
+            let total = match (count, args.max_items) {
+                (Some(c), Some(m)) => Some(c.min(m)),
+                (c, m) => c.or(m),
+            };
+            if let Some(total) = total {
+                bar.set_length(total);
+            }
+            bar.inc(page.backups.len() as u64);
+            bar.set_message(format!("{number} pages"));
+        }
         for backup in &page.backups {
             if !write_or_stop(writer.backup(backup))? {
                 return Ok(());
             }
         }
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
     }
     write_or_stop(writer.finish(count)).map(drop)
 }
@@ -101,8 +124,44 @@ async fn list_page(
     Ok(())
 }
 
+/// The writer `-o` and `--fields` ask for, onto a buffered stdout.
+fn writer_for(args: &ListArgs) -> Box<dyn BackupWriter> {
+    let stdout = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    match args.output {
+        Output::Json => Box::new(JsonWriter::new(stdout)),
+        Output::Ndjson => Box::new(NdjsonWriter::new(stdout)),
+        Output::Csv => {
+            Box::new(CsvWriter::new(stdout, args.fields.clone().map_or_else(all_fields, |f| f.0)))
+        }
+        Output::Table => {
+            let fields = args.fields.clone().map_or_else(
+                || parse_fields(TABLE_FIELDS).unwrap_or_else(|_| all_fields()),
+                |f| f.0,
+            );
+            let terminal = console::Term::stdout();
+            let width = terminal.is_term().then(|| usize::from(terminal.size().1));
+            Box::new(TableWriter::new(stdout, fields, width))
+        }
+    }
+}
+
+/// A progress bar on stderr for long listings, only when stderr is a terminal.
+fn progress(args: &ListArgs) -> Option<indicatif::ProgressBar> {
+    if !args.all || args.quiet || !console::Term::stderr().is_term() {
+        return None;
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} {human_pos}/{human_len} backups, {msg} [{elapsed_precise}, {per_sec}]",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
 /// `Ok(false)` when the reader went away (`| head`): stop quietly with success.
-fn write_or_stop(result: io::Result<()>) -> Result<bool, Failure> {
+pub(crate) fn write_or_stop(result: io::Result<()>) -> Result<bool, Failure> {
     match result {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
@@ -111,7 +170,7 @@ fn write_or_stop(result: io::Result<()>) -> Result<bool, Failure> {
 }
 
 /// Names the flag instead of the wire parameter: `limit` → `--limit`.
-fn usage_for_query(error: &QueryError) -> Failure {
+pub(crate) fn usage_for_query(error: &QueryError) -> Failure {
     let mut message = error.to_string();
     if let Some(parameter) = error.parameter() {
         let flag = format!("--{}", parameter.replace('_', "-"));

@@ -11,6 +11,7 @@ mod connect;
 mod list;
 mod output;
 mod serve;
+mod summary;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,12 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Backups(BackupsCommand::List(args)) => list::run(*args).await,
+            Command::Backups(BackupsCommand::Summary(args)) => summary::run(*args).await,
+            Command::Completions { shell } => {
+                let mut command = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(shell, &mut command, "cbr", &mut std::io::stdout());
+                Ok(())
+            }
             Command::Emulator(EmulatorCommand::Serve(args)) => serve::run(args).await,
         }
     });

@@ -1,17 +1,99 @@
-//! Output writers: json, ndjson and table, writing backups as they arrive where the format
-//! allows it.
+//! Output writers: json, ndjson, csv and table. All of them write backups as they arrive; the
+//! table holds only its first rows, to size its columns.
 
 use std::io::{self, Write};
 
-use cbr_model::Backup;
+use cbr_model::{Backup, Timestamp};
 
-/// Writes backups in one format. `begin` and `finish` frame the stream; `count` is the total
-/// the service reported.
+/// Writes backups in one format; `finish` ends the output with the total the service reported.
 pub trait BackupWriter {
     /// Writes one backup.
     fn backup(&mut self, backup: &Backup) -> io::Result<()>;
     /// Ends the output.
     fn finish(&mut self, count: Option<u64>) -> io::Result<()>;
+}
+
+/// A column of table and csv output.
+#[derive(Debug)]
+pub struct Field {
+    /// The name used in `--fields` and as the csv header: the API's field name.
+    pub name: &'static str,
+    /// The table header.
+    header: &'static str,
+    /// The value as the API sent it (csv).
+    raw: fn(&Backup) -> Option<String>,
+    /// Whether the table shows times readably (UTC, to the second).
+    time: bool,
+    /// Whether the table aligns the column right.
+    numeric: bool,
+}
+
+fn text(value: Option<&str>) -> Option<String> {
+    value.map(str::to_owned)
+}
+
+fn time_raw(value: Option<&Timestamp>) -> Option<String> {
+    value.map(|t| t.raw().to_owned())
+}
+
+fn flag(value: Option<bool>) -> Option<String> {
+    value.map(|v| v.to_string())
+}
+
+macro_rules! fields {
+    ($( $name:literal, $header:literal, $time:literal, $numeric:literal, |$b:ident| $raw:expr; )+) => {
+        /// Every field `--fields` accepts, in a sensible reading order.
+        pub const FIELDS: &[Field] = &[
+            $( Field { name: $name, header: $header, raw: |$b| $raw, time: $time, numeric: $numeric }, )+
+        ];
+    };
+}
+
+fields! {
+    "id", "ID", false, false, |b| text(b.id.as_deref());
+    "name", "NAME", false, false, |b| text(b.name.as_deref());
+    "status", "STATUS", false, false, |b| b.status.as_ref().map(ToString::to_string);
+    "resource_type", "RESOURCE TYPE", false, false, |b| b.resource_type.as_ref().map(ToString::to_string);
+    "resource_id", "RESOURCE ID", false, false, |b| text(b.resource_id.as_deref());
+    "resource_name", "RESOURCE", false, false, |b| text(b.resource_name.as_deref());
+    "resource_az", "ZONE", false, false, |b| text(b.resource_az.as_deref());
+    "resource_size", "SIZE (GB)", false, true, |b| b.resource_size.map(|s| s.to_string());
+    "vault_id", "VAULT", false, false, |b| text(b.vault_id.as_deref());
+    "checkpoint_id", "CHECKPOINT", false, false, |b| text(b.checkpoint_id.as_deref());
+    "created_at", "CREATED (UTC)", true, false, |b| time_raw(b.created_at.as_ref());
+    "updated_at", "UPDATED (UTC)", true, false, |b| time_raw(b.updated_at.as_ref());
+    "protected_at", "PROTECTED (UTC)", true, false, |b| time_raw(b.protected_at.as_ref());
+    "expired_at", "EXPIRES (UTC)", true, false, |b| time_raw(b.expired_at.as_ref());
+    "image_type", "IMAGE TYPE", false, false, |b| b.image_type.as_ref().map(ToString::to_string);
+    "incremental", "INCREMENTAL", false, false, |b| flag(b.incremental);
+    "parent_id", "PARENT", false, false, |b| text(b.parent_id.as_deref());
+    "children", "CHILDREN", false, true, |b| b.children.as_ref().map(|c| c.len().to_string());
+    "project_id", "PROJECT", false, false, |b| text(b.project_id.as_deref());
+    "provider_id", "PROVIDER", false, false, |b| text(b.provider_id.as_deref());
+    "enterprise_project_id", "ENTERPRISE PROJECT", false, false, |b| text(b.enterprise_project_id.as_deref());
+    "description", "DESCRIPTION", false, false, |b| text(b.description.as_deref());
+}
+
+/// The table's columns unless `--fields` says otherwise.
+pub const TABLE_FIELDS: &str = "id,name,resource_type,status,resource_size,created_at,vault_id";
+
+/// The csv columns unless `--fields` says otherwise: every field.
+#[must_use]
+pub fn all_fields() -> Vec<&'static Field> {
+    FIELDS.iter().collect()
+}
+
+/// Reads `--fields id,name,…`: known names, in the order given.
+pub fn parse_fields(spec: &str) -> Result<Vec<&'static Field>, String> {
+    spec.split(',')
+        .map(str::trim)
+        .map(|name| {
+            FIELDS.iter().find(|f| f.name == name).ok_or_else(|| {
+                let known: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+                format!("unknown field {name:?} in --fields; known fields: {}", known.join(", "))
+            })
+        })
+        .collect()
 }
 
 /// `{"backups": [...], "count": N}`, streamed: the count is written last.
@@ -70,74 +152,204 @@ impl<W: Write> BackupWriter for NdjsonWriter<W> {
     }
 }
 
-/// A table of the key columns; rows are held until the end so columns line up.
-pub struct TableWriter<W: Write> {
-    out: W,
-    rows: Vec<[String; 7]>,
+/// RFC 4180 csv with a header row of field names; values exactly as the API sent them.
+pub struct CsvWriter<W: Write> {
+    out: csv::Writer<W>,
+    fields: Vec<&'static Field>,
+    header_written: bool,
 }
 
-const HEADERS: [&str; 7] =
-    ["ID", "NAME", "RESOURCE TYPE", "STATUS", "SIZE GB", "CREATED (UTC)", "VAULT"];
+impl<W: Write> CsvWriter<W> {
+    /// A writer of `fields` onto `out`.
+    pub fn new(out: W, fields: Vec<&'static Field>) -> Self {
+        Self { out: csv::Writer::from_writer(out), fields, header_written: false }
+    }
 
-impl<W: Write> TableWriter<W> {
-    /// A writer onto `out`.
-    pub fn new(out: W) -> Self {
-        Self { out, rows: Vec::new() }
+    fn header(&mut self) -> io::Result<()> {
+        if !self.header_written {
+            self.header_written = true;
+            self.out.write_record(self.fields.iter().map(|f| f.name))?;
+        }
+        Ok(())
     }
 }
 
-fn cell(value: Option<&str>) -> String {
-    value.unwrap_or("-").chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+impl<W: Write> BackupWriter for CsvWriter<W> {
+    fn backup(&mut self, backup: &Backup) -> io::Result<()> {
+        self.header()?;
+        let row = self.fields.iter().map(|f| (f.raw)(backup).unwrap_or_default());
+        self.out.write_record(row)?;
+        Ok(())
+    }
+
+    fn finish(&mut self, _count: Option<u64>) -> io::Result<()> {
+        self.header()?;
+        self.out.flush()
+    }
+}
+
+/// How many rows the table reads before it fixes its column widths.
+const TABLE_SAMPLE: usize = 1000;
+
+/// A readable table: times in UTC to the second, sizes in GB, control characters blanked,
+/// columns fitted to `width` (the terminal's) by shortening the widest with `…`.
+pub struct TableWriter<W: Write> {
+    out: W,
+    fields: Vec<&'static Field>,
+    width: Option<usize>,
+    pending: Vec<Vec<String>>,
+    widths: Option<Vec<usize>>,
+    rows: u64,
+}
+
+impl<W: Write> TableWriter<W> {
+    /// A writer of `fields` onto `out`, at most `width` columns wide if given.
+    pub fn new(out: W, fields: Vec<&'static Field>, width: Option<usize>) -> Self {
+        Self { out, fields, width, pending: Vec::new(), widths: None, rows: 0 }
+    }
+
+    fn cells(&self, backup: &Backup) -> Vec<String> {
+        self.fields
+            .iter()
+            .map(|field| {
+                let raw = (field.raw)(backup);
+                let shown = match (&raw, field.time) {
+                    (Some(raw), true) => Timestamp::from_raw(raw.as_str())
+                        .to_utc()
+                        .map_or_else(|| raw.clone(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+                    _ => raw.unwrap_or_else(|| "-".to_owned()),
+                };
+                shown.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+            })
+            .collect()
+    }
+
+    /// Fixes the column widths from the rows read so far, shrinking to fit `self.width`.
+    fn fix_widths(&mut self) -> io::Result<()> {
+        let mut widths: Vec<usize> = self.fields.iter().map(|f| f.header.chars().count()).collect();
+        for row in &self.pending {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(console::measure_text_width(cell));
+            }
+        }
+        if let Some(limit) = self.width {
+            let gaps = 2 * widths.len().saturating_sub(1);
+            while widths.iter().sum::<usize>() + gaps > limit {
+                let Some((widest, &w)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
+                    break;
+                };
+                if w <= 8 {
+                    break;
+                }
+                widths[widest] = w - 1;
+            }
+        }
+        let headers: Vec<String> = self.fields.iter().map(|f| f.header.to_owned()).collect();
+        self.widths = Some(widths);
+        self.line(&headers)?;
+        for row in std::mem::take(&mut self.pending) {
+            self.line(&row)?;
+        }
+        Ok(())
+    }
+
+    fn line(&mut self, cells: &[String]) -> io::Result<()> {
+        let Some(widths) = &self.widths else { return Ok(()) };
+        let mut line = String::new();
+        for (index, ((cell, width), field)) in
+            cells.iter().zip(widths).zip(&self.fields).enumerate()
+        {
+            if index > 0 {
+                line.push_str("  ");
+            }
+            let cell = console::truncate_str(cell, *width, "…");
+            let pad = width.saturating_sub(console::measure_text_width(&cell));
+            if field.numeric {
+                line.extend(std::iter::repeat_n(' ', pad));
+                line.push_str(&cell);
+            } else {
+                line.push_str(&cell);
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(self.out, "{}", line.trim_end())
+    }
 }
 
 impl<W: Write> BackupWriter for TableWriter<W> {
-    fn backup(&mut self, b: &Backup) -> io::Result<()> {
-        let created = b.created_at.as_ref().map(|t| match t.to_utc() {
-            Some(utc) => utc.format("%Y-%m-%d %H:%M:%S").to_string(),
-            None => t.raw().to_owned(),
-        });
-        self.rows.push([
-            cell(b.id.as_deref()),
-            cell(b.name.as_deref()),
-            cell(b.resource_type.as_ref().map(|t| t.as_str())),
-            cell(b.status.as_ref().map(|s| s.as_str())),
-            b.resource_size.map_or_else(|| "-".to_owned(), |s| s.to_string()),
-            created.unwrap_or_else(|| "-".to_owned()),
-            cell(b.vault_id.as_deref()),
-        ]);
+    fn backup(&mut self, backup: &Backup) -> io::Result<()> {
+        let cells = self.cells(backup);
+        self.rows += 1;
+        if self.widths.is_some() {
+            return self.line(&cells);
+        }
+        self.pending.push(cells);
+        if self.pending.len() >= TABLE_SAMPLE {
+            self.fix_widths()?;
+        }
         Ok(())
     }
 
     fn finish(&mut self, count: Option<u64>) -> io::Result<()> {
-        let mut widths = HEADERS.map(|h| h.chars().count());
-        for row in &self.rows {
-            for (width, value) in widths.iter_mut().zip(row) {
-                *width = (*width).max(value.chars().count());
-            }
+        if self.widths.is_none() {
+            self.fix_widths()?;
         }
-        let headers = HEADERS.map(str::to_owned);
-        for row in std::iter::once(&headers).chain(&self.rows) {
-            let mut line = String::new();
-            for (index, (value, width)) in row.iter().zip(widths).enumerate() {
-                if index > 0 {
-                    line.push_str("  ");
-                }
-                let pad = width - value.chars().count();
-                if index == 4 {
-                    line.extend(std::iter::repeat_n(' ', pad));
-                    line.push_str(value);
-                } else {
-                    line.push_str(value);
-                    line.extend(std::iter::repeat_n(' ', pad));
-                }
-            }
-            writeln!(self.out, "{}", line.trim_end())?;
-        }
-        let shown = self.rows.len();
         match count {
-            Some(total) => writeln!(self.out, "{shown} of {total} backups")?,
-            None => writeln!(self.out, "{shown} backups")?,
+            Some(total) => writeln!(self.out, "{} of {total} backups", self.rows)?,
+            None => writeln!(self.out, "{} backups", self.rows)?,
         }
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backup(name: &str) -> Backup {
+        serde_json::from_value(serde_json::json!({
+            "id": "62617971-839d-4d23-8dfd-4ca65c039bdf",
+            "name": name,
+            "status": "available",
+            "resource_size": 40,
+            "created_at": "2020-08-18T06:00:45.375070",
+        }))
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn csv_quotes_commas_quotes_and_newlines() {
+        let fields = parse_fields("id,name,created_at").unwrap_or_default();
+        let mut out = Vec::new();
+        let mut writer = CsvWriter::new(&mut out, fields);
+        writer.backup(&backup("a, \"b\"\nc")).ok();
+        writer.finish(None).ok();
+        drop(writer);
+        let text = String::from_utf8_lossy(&out);
+        assert_eq!(
+            text,
+            "id,name,created_at\n62617971-839d-4d23-8dfd-4ca65c039bdf,\"a, \"\"b\"\"\nc\",\
+             2020-08-18T06:00:45.375070\n"
+        );
+    }
+
+    #[test]
+    fn tables_fit_the_width_and_show_times_in_utc() {
+        let fields = parse_fields("id,name,resource_size,created_at").unwrap_or_default();
+        let mut out = Vec::new();
+        let mut writer = TableWriter::new(&mut out, fields, Some(80));
+        writer.backup(&backup(&"long name ".repeat(20))).ok();
+        writer.finish(Some(1663)).ok();
+        drop(writer);
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.lines().all(|l| console::measure_text_width(l) <= 80), "{text}");
+        assert!(text.contains("2020-08-18 06:00:45") && text.contains('…'), "{text}");
+        assert!(text.ends_with("1 of 1663 backups\n"), "{text}");
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let error = parse_fields("id,bogus").err().unwrap_or_default();
+        assert!(error.contains("\"bogus\"") && error.contains("--fields"), "{error}");
     }
 }

@@ -1,0 +1,149 @@
+//! The `cbr` output formats and `summary`, through the built binary and the in-process
+//! emulator's `documented` dataset (deterministic, so the outputs can be pinned).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::process::{Command, Stdio};
+
+use cbr_e2e::{cbr, cbr_bin, cbr_ok, json};
+use serde_json::Value;
+
+const FIRST_THREE: [&str; 6] = ["backups", "list", "--emulator", "--limit", "3", "--quiet"];
+
+#[test]
+fn every_output_format_is_pinned() {
+    for format in ["table", "json", "ndjson", "csv"] {
+        let out = cbr_ok(&[&FIRST_THREE[..], &["-o", format]].concat());
+        insta::assert_snapshot!(format!("list_{format}"), out);
+    }
+    let chosen =
+        cbr_ok(&[&FIRST_THREE[..], &["-o", "csv", "--fields", "name,id,resource_size"]].concat());
+    insta::assert_snapshot!("list_csv_fields", chosen);
+}
+
+#[test]
+fn csv_reads_back_to_the_values_of_json() {
+    // Given the same listing as json and as csv with every field, when the csv is parsed, then
+    // each cell equals the json value (text as sent; numbers and booleans as their text).
+    let query = ["backups", "list", "--emulator", "--all", "--max-items", "300"];
+    let listed = json(&cbr_ok(&[&query[..], &["-o", "json"]].concat()));
+    let csv_text = cbr_ok(&[&query[..], &["-o", "csv"]].concat());
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let backups = listed["backups"].as_array().unwrap();
+    assert_eq!(rows.len(), backups.len());
+    assert_eq!(rows.len(), 300);
+    for (row, backup) in rows.iter().zip(backups) {
+        for (name, cell) in headers.iter().zip(row) {
+            let expected = match &backup[name] {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                Value::Array(items) if name == "children" => items.len().to_string(),
+                other => other.to_string(),
+            };
+            assert_eq!(cell, expected, "{name} of {}", backup["id"]);
+        }
+    }
+}
+
+#[test]
+fn summary_totals_equal_sums_over_the_listing() {
+    let everything = cbr_ok(&["backups", "list", "--emulator", "--all", "-o", "ndjson"]);
+    let backups: Vec<Value> = everything.lines().map(json).collect();
+    for by in ["resource_type", "status", "vault_id", "resource_az", "resource_id"] {
+        let mut expected: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for backup in &backups {
+            let key = backup[by].as_str().unwrap_or("-").to_owned();
+            let entry = expected.entry(key).or_default();
+            entry.0 += 1;
+            entry.1 += backup["resource_size"].as_u64().unwrap_or(0);
+        }
+        let summary =
+            json(&cbr_ok(&["backups", "summary", "--emulator", "--by", by, "-o", "json"]));
+        let got: BTreeMap<String, (u64, u64)> = summary["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let key = g[by].as_str().unwrap().to_owned();
+                (key, (g["count"].as_u64().unwrap(), g["resource_size"].as_u64().unwrap()))
+            })
+            .collect();
+        assert_eq!(got, expected, "--by {by}");
+        assert_eq!(summary["count"], backups.len());
+    }
+}
+
+#[test]
+fn summary_finds_the_newest_and_the_unprotected() {
+    let latest = json(&cbr_ok(&["backups", "summary", "--emulator", "--latest", "-o", "json"]));
+    let latest = latest["latest"].as_array().unwrap();
+    assert!(latest.len() > 10);
+    for entry in latest {
+        assert_eq!(entry["backup"]["resource_id"], entry["resource_id"]);
+    }
+    // As of the day after the newest documented backup, with 30 days allowed, some resources
+    // are stale or failed, and every one listed really is.
+    let report = json(&cbr_ok(&[
+        "backups",
+        "summary",
+        "--emulator",
+        "--stale-after",
+        "30d",
+        "--now",
+        "2020-08-19",
+        "-o",
+        "json",
+    ]));
+    let resources = report["resources"].as_array().unwrap();
+    assert!(!resources.is_empty());
+    for resource in resources {
+        match resource["problem"].as_str().unwrap() {
+            "stale" => assert!(resource["newest_available_at"].as_str().unwrap() < "2020-07-20"),
+            "all_error" | "none_available" => {}
+            other => panic!("unexpected problem {other}"),
+        }
+    }
+    let table = cbr_ok(&[
+        "backups",
+        "summary",
+        "--emulator",
+        "--stale-after",
+        "30d",
+        "--now",
+        "2020-08-19",
+    ]);
+    assert!(table.contains("unprotected"), "{table}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_success() {
+    // Given a reader that goes away after a few bytes (like `| head -c 100`), when cbr lists
+    // everything, then it exits 0 and says nothing on stderr.
+    let mut child = Command::new(cbr_bin())
+        .args(["backups", "list", "--emulator", "--all", "-o", "ndjson"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut head = [0u8; 100];
+    stdout.read_exact(&mut head).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let script = cbr_ok(&["completions", shell]);
+        assert!(script.contains("backups"), "{shell}");
+    }
+    assert_eq!(cbr(&["completions", "tcsh"]).status.code(), Some(2));
+}
