@@ -6,6 +6,18 @@ use std::collections::{HashSet, VecDeque};
 
 use cbr_model::{Backup, ListBackupsQuery, MAX_LIMIT};
 
+/// Something a page holds that has an id: a decoded [`Backup`] or a raw one.
+pub trait Identified {
+    /// The backup id (`""` if the service sent none).
+    fn id(&self) -> &str;
+}
+
+impl Identified for Backup {
+    fn id(&self) -> &str {
+        Backup::id(self)
+    }
+}
+
 /// The default number of requests [`Strategy::Concurrent`] keeps in flight.
 pub const DEFAULT_IN_FLIGHT: usize = 4;
 
@@ -234,9 +246,9 @@ impl PageCursor {
     /// [`PageCursor::next_query`]): drops backups the walk has just received, truncates to the
     /// cap, and decides whether the walk goes on. `backups` is left holding exactly the
     /// backups to yield.
-    pub fn record(
+    pub fn record<T: Identified>(
         &mut self,
-        backups: &mut Vec<Backup>,
+        backups: &mut Vec<T>,
         count: Option<u64>,
     ) -> Result<Recorded, PaginationError> {
         let planned = match self.outstanding.pop_front() {
@@ -323,14 +335,14 @@ impl PageCursor {
     }
 
     /// Appends a page, as received and so in the service's order, to the trail.
-    fn extend_trail(&mut self, backups: &[Backup]) {
+    fn extend_trail<T: Identified>(&mut self, backups: &[T]) {
         self.trail.extend(backups.iter().map(|b| b.id().to_owned()));
         let excess = self.trail.len().saturating_sub(self.window());
         self.trail.drain(..excess);
     }
 
     /// Adds the ids about to be yielded to the de-duplication window.
-    fn remember(&mut self, backups: &[Backup]) {
+    fn remember<T: Identified>(&mut self, backups: &[T]) {
         for backup in backups {
             let id = backup.id().to_owned();
             if self.seen.insert(id.clone()) {

@@ -26,13 +26,15 @@ pub mod cursor;
 mod endpoint;
 mod error;
 mod list;
+mod raw;
 pub mod region;
 pub mod retry;
 
 pub use client::{Client, ClientBuilder, USER_AGENT};
-pub use cursor::{DEFAULT_IN_FLIGHT, PageCursor, PaginationError, Recorded, Strategy};
+pub use cursor::{DEFAULT_IN_FLIGHT, Identified, PageCursor, PaginationError, Recorded, Strategy};
 pub use endpoint::Endpoint;
 pub use error::{BuildError, Error, ServiceError, hint_for};
-pub use list::{ListBackups, Page};
+pub use list::{ListBackups, Page, PageItem};
+pub use raw::RawBackup;
 pub use region::{RegionError, endpoint_for_region};
 pub use retry::RetryPolicy;

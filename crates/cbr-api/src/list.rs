@@ -12,17 +12,18 @@ use futures::stream::{self, FuturesOrdered, Stream, StreamExt as _, TryStreamExt
 use tracing::{Instrument as _, debug, debug_span, trace, warn};
 
 use crate::client::Client;
-use crate::cursor::{PageCursor, Recorded, Strategy};
+use crate::cursor::{Identified, PageCursor, Recorded, Strategy};
 use crate::error::{Error, ServiceError};
+use crate::raw::RawBackup;
 use crate::retry::parse_retry_after;
 
-/// One page of backups.
+/// One page of backups: decoded [`Backup`]s, or [`RawBackup`]s as the service sent them.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct Page {
+pub struct Page<T = Backup> {
     /// The backups of this page, in the service's order (in a walk: without any the walk has
     /// already yielded, and no more than the cap allows).
-    pub backups: Vec<Backup>,
+    pub backups: Vec<T>,
     /// The total number of backups matching the filters, as the service reported it.
     pub count: Option<u64>,
     /// The query that fetches the page after this one, or `None` if this page is the last.
@@ -132,6 +133,15 @@ impl ListBackups {
     /// The returned [`Page::next`] is the query for the following page (by `marker` if one was
     /// given, else by `offset`). Failed attempts are retried as the client's policy says.
     pub async fn send(self) -> Result<Page, Error> {
+        self.send_as::<Backup>().await
+    }
+
+    /// Like [`ListBackups::send`], with each backup kept as the exact JSON the service sent.
+    pub async fn send_raw(self) -> Result<Page<RawBackup>, Error> {
+        self.send_as::<RawBackup>().await
+    }
+
+    async fn send_as<T: PageItem>(self) -> Result<Page<T>, Error> {
         let mut query = self.query;
         if let Some(size) = self.page_size {
             query.limit = Some(size);
@@ -140,13 +150,13 @@ impl ListBackups {
         let strategy = if query.marker.is_some() { Strategy::Marker } else { Strategy::Offset };
         let limit = query.limit.unwrap_or(cbr_model::MAX_LIMIT);
         let mut cursor = PageCursor::new(query.clone(), strategy, limit, None);
-        let mut fetched = self.client.fetch_page(&query, 1).await?;
+        let mut fetched = self.client.fetch_page::<T>(&query, 1).await?;
         cursor
-            .record(&mut fetched.response.backups, fetched.response.count)
+            .record(&mut fetched.backups, fetched.count)
             .map_err(|e| Error::Pagination { reason: e.to_string() })?;
         Ok(Page {
-            backups: fetched.response.backups,
-            count: fetched.response.count,
+            backups: fetched.backups,
+            count: fetched.count,
             next: cursor.next_query(),
             request_id: fetched.request_id,
         })
@@ -155,6 +165,21 @@ impl ListBackups {
     /// Every page of the listing, fetched lazily (one at a time, or several at once with
     /// [`Strategy::Concurrent`]) and yielded in order. The stream ends after the first error.
     pub fn pages(self) -> impl Stream<Item = Result<Page, Error>> + Send + 'static {
+        self.walk::<Backup>()
+    }
+
+    /// Like [`ListBackups::pages`], with each backup kept as the exact JSON the service sent
+    /// and only its id read: the cheapest way to copy a listing out as JSON.
+    pub fn raw_pages(self) -> impl Stream<Item = Result<Page<RawBackup>, Error>> + Send + 'static {
+        self.walk::<RawBackup>()
+    }
+
+    /// Like [`ListBackups::items`], with each backup kept as the exact JSON the service sent.
+    pub fn raw_items(self) -> impl Stream<Item = Result<RawBackup, Error>> + Send + 'static {
+        self.raw_pages().map_ok(|page| stream::iter(page.backups.into_iter().map(Ok))).try_flatten()
+    }
+
+    fn walk<T: PageItem>(self) -> impl Stream<Item = Result<Page<T>, Error>> + Send + 'static {
         let span = debug_span!("cbr.list", strategy = self.strategy.name());
         let page_size = self.page_size.unwrap_or(cbr_model::MAX_LIMIT);
         let walk = match self.query.validate() {
@@ -187,24 +212,44 @@ impl ListBackups {
     }
 }
 
+/// What a page body can be decoded into: typed [`Backup`]s or [`RawBackup`]s.
+pub trait PageItem: Identified + Send + Sized + 'static {
+    /// The page's backups and its `count`.
+    fn decode_page(body: &Bytes) -> Result<(Vec<Self>, Option<u64>), serde_json::Error>;
+}
+
+impl PageItem for Backup {
+    fn decode_page(body: &Bytes) -> Result<(Vec<Self>, Option<u64>), serde_json::Error> {
+        let page: ListBackupsResponse = serde_json::from_slice(body)?;
+        Ok((page.backups, page.count))
+    }
+}
+
+impl PageItem for RawBackup {
+    fn decode_page(body: &Bytes) -> Result<(Vec<Self>, Option<u64>), serde_json::Error> {
+        crate::raw::split_page(body)
+    }
+}
+
 /// A page as fetched, before the cursor has seen it.
 #[derive(Debug)]
-pub(crate) struct Fetched {
-    pub(crate) response: ListBackupsResponse,
+pub(crate) struct Fetched<T> {
+    pub(crate) backups: Vec<T>,
+    pub(crate) count: Option<u64>,
     pub(crate) request_id: Option<String>,
 }
 
 /// The state of one streamed walk: the cursor, and the requests in flight in order.
-struct Walk {
+struct Walk<T> {
     client: Client,
     cursor: PageCursor,
-    in_flight: FuturesOrdered<BoxFuture<'static, Result<Fetched, Error>>>,
+    in_flight: FuturesOrdered<BoxFuture<'static, Result<Fetched<T>, Error>>>,
     failure: Option<Error>,
     ended: bool,
 }
 
-impl Walk {
-    async fn next_page(&mut self) -> Option<Result<Page, Error>> {
+impl<T: PageItem> Walk<T> {
+    async fn next_page(&mut self) -> Option<Result<Page<T>, Error>> {
         if let Some(error) = self.failure.take() {
             self.ended = true;
             return Some(Err(error));
@@ -235,8 +280,7 @@ impl Walk {
                     return Some(Err(error));
                 }
             };
-            let backups = &mut fetched.response.backups;
-            match self.cursor.record(backups, fetched.response.count) {
+            match self.cursor.record(&mut fetched.backups, fetched.count) {
                 Ok(Recorded::Replan) => self.in_flight = FuturesOrdered::new(),
                 Ok(_) => {}
                 Err(e) => {
@@ -248,8 +292,8 @@ impl Walk {
                 self.in_flight = FuturesOrdered::new();
             }
             return Some(Ok(Page {
-                backups: fetched.response.backups,
-                count: fetched.response.count,
+                backups: fetched.backups,
+                count: fetched.count,
                 next: self.cursor.next_query(),
                 request_id: fetched.request_id,
             }));
@@ -272,11 +316,11 @@ struct Failed {
 
 impl Client {
     /// Fetches one page, retrying failed attempts as the client's policy says.
-    pub(crate) async fn fetch_page(
+    pub(crate) async fn fetch_page<T: PageItem>(
         &self,
         query: &ListBackupsQuery,
         page: u64,
-    ) -> Result<Fetched, Error> {
+    ) -> Result<Fetched<T>, Error> {
         let wire = query.to_query_string();
         let span = debug_span!(
             "cbr.page",
@@ -315,7 +359,7 @@ impl Client {
     }
 
     /// One HTTP exchange for a page, built afresh (and so signed afresh by a signing layer).
-    async fn attempt(&self, wire: &str, attempt: u32) -> Result<Fetched, Failed> {
+    async fn attempt<T: PageItem>(&self, wire: &str, attempt: u32) -> Result<Fetched<T>, Failed> {
         let path = self.endpoint().backups_path();
         let target = if wire.is_empty() { path } else { format!("{path}?{wire}") };
         let fail = |error: Error| Failed { error, retry_after: None };
@@ -345,8 +389,9 @@ impl Client {
             let error = ServiceError::from_response(status, &body, request_id, "GET", &target);
             return Err(Failed { error: Error::Service(Box::new(error)), retry_after });
         }
-        let response = decode_page(&body, status, &target, request_id.clone()).map_err(fail)?;
-        Ok(Fetched { response, request_id })
+        let (backups, count) =
+            decode_page::<T>(&body, status, &target, &request_id).map_err(fail)?;
+        Ok(Fetched { backups, count, request_id })
     }
 }
 
@@ -364,32 +409,36 @@ pub(crate) fn snippet(body: &[u8], max: usize) -> String {
     String::from_utf8_lossy(&body[..cut]).into_owned()
 }
 
-fn decode_page(
+/// Decodes a 2xx body: not JSON (an HTML page from a proxy, an empty or cut body) is an
+/// unexpected body; JSON of the wrong shape is a decode error naming where.
+fn decode_page<T: PageItem>(
     body: &Bytes,
     status: u16,
     path: &str,
-    request_id: Option<String>,
-) -> Result<ListBackupsResponse, Error> {
-    let unexpected = |request_id: Option<String>| Error::UnexpectedBody {
+    request_id: &Option<String>,
+) -> Result<(Vec<T>, Option<u64>), Error> {
+    let unexpected = || Error::UnexpectedBody {
         status,
         method: "GET".into(),
         path: path.to_owned(),
         snippet: snippet(body, 200),
-        request_id,
+        request_id: request_id.clone(),
     };
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
-        return Err(unexpected(request_id));
+        return Err(unexpected());
     }
-    match serde_json::from_slice::<ListBackupsResponse>(body) {
-        Ok(page) => Ok(page),
-        Err(e) if e.is_syntax() || e.is_eof() => Err(unexpected(request_id)),
-        Err(e) => Err(Error::Decode {
-            json_path: format!("line {} column {}", e.line(), e.column()),
-            message: e.to_string(),
-            request_id,
-        }),
-    }
+    T::decode_page(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            unexpected()
+        } else {
+            Error::Decode {
+                json_path: format!("line {} column {}", e.line(), e.column()),
+                message: e.to_string(),
+                request_id: request_id.clone(),
+            }
+        }
+    })
 }
 
 impl ServiceError {

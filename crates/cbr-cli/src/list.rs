@@ -3,9 +3,9 @@
 use std::io::{self, BufWriter, Write as _};
 use std::pin::pin;
 
-use cbr_api::{Client, Strategy};
+use cbr_api::{Client, Page, Strategy};
 use cbr_model::{ListBackupsQuery, QueryError};
-use futures::StreamExt as _;
+use futures::{Stream, StreamExt as _, stream};
 
 use crate::Failure;
 use crate::args::{ListArgs, Output, StrategyArg};
@@ -57,20 +57,39 @@ async fn list_all(
     if let Some(max) = args.max_items {
         request = request.max_items(max);
     }
-    let mut pages = pin!(request.pages());
-    let mut count = None;
     let bar = progress(args);
+    let outcome = if writer.wants_raw() {
+        drain(request.raw_pages(), writer, bar.as_ref(), args, |w, b| w.raw(b)).await
+    } else {
+        drain(request.pages(), writer, bar.as_ref(), args, |w, b| w.backup(b)).await
+    };
+    match (&bar, &outcome) {
+        (Some(bar), Ok(_)) => bar.finish_and_clear(),
+        (Some(bar), Err(_)) => bar.abandon(),
+        _ => {}
+    }
+    match outcome? {
+        Some(count) => write_or_stop(writer.finish(count)).map(drop),
+        None => Ok(()),
+    }
+}
+
+/// Writes every page's backups; `Ok(None)` if the reader went away, else the last `count`.
+async fn drain<T>(
+    pages: impl Stream<Item = Result<Page<T>, cbr_api::Error>>,
+    writer: &mut dyn BackupWriter,
+    bar: Option<&indicatif::ProgressBar>,
+    args: &ListArgs,
+    write: impl Fn(&mut dyn BackupWriter, &T) -> io::Result<()>,
+) -> Result<Option<Option<u64>>, Failure> {
+    let mut pages = pin!(pages);
+    let mut count = None;
     let mut number = 0u64;
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            if let Some(bar) = &bar {
-                bar.abandon();
-            }
-            Failure::Runtime(e.to_string())
-        })?;
+        let page = page.map_err(|e| Failure::Runtime(e.to_string()))?;
         count = page.count.or(count);
         number += 1;
-        if let Some(bar) = &bar {
+        if let Some(bar) = bar {
             let total = match (count, args.max_items) {
                 (Some(c), Some(m)) => Some(c.min(m)),
                 (c, m) => c.or(m),
@@ -82,15 +101,12 @@ async fn list_all(
             bar.set_message(format!("{number} pages"));
         }
         for backup in &page.backups {
-            if !write_or_stop(writer.backup(backup))? {
-                return Ok(());
+            if !write_or_stop(write(writer, backup))? {
+                return Ok(None);
             }
         }
     }
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    write_or_stop(writer.finish(count)).map(drop)
+    Ok(Some(count))
 }
 
 async fn list_page(
@@ -99,21 +115,30 @@ async fn list_page(
     args: &ListArgs,
     writer: &mut dyn BackupWriter,
 ) -> Result<(), Failure> {
-    let page = client
-        .list_backups()
-        .query(query)
-        .send()
-        .await
-        .map_err(|e| Failure::Runtime(e.to_string()))?;
-    for backup in &page.backups {
-        if !write_or_stop(writer.backup(backup))? {
+    let request = client.list_backups().query(query);
+    let (next, count) = if writer.wants_raw() {
+        let page = request.send_raw().await.map_err(|e| Failure::Runtime(e.to_string()))?;
+        if drain(stream::iter([Ok(page.clone())]), writer, None, args, |w, b| w.raw(b))
+            .await?
+            .is_none()
+        {
             return Ok(());
         }
-    }
-    if !write_or_stop(writer.finish(page.count))? {
+        (page.next, page.count)
+    } else {
+        let page = request.send().await.map_err(|e| Failure::Runtime(e.to_string()))?;
+        if drain(stream::iter([Ok(page.clone())]), writer, None, args, |w, b| w.backup(b))
+            .await?
+            .is_none()
+        {
+            return Ok(());
+        }
+        (page.next, page.count)
+    };
+    if !write_or_stop(writer.finish(count))? {
         return Ok(());
     }
-    if let Some(next) = page.next.filter(|_| !args.quiet) {
+    if let Some(next) = next.filter(|_| !args.quiet) {
         let flag = match (&next.marker, next.offset) {
             (Some(marker), _) => format!("--marker {marker}"),
             (None, Some(offset)) => format!("--offset {offset}"),

@@ -3,12 +3,25 @@
 
 use std::io::{self, Write};
 
+use cbr_api::RawBackup;
 use cbr_model::{Backup, Timestamp};
 
 /// Writes backups in one format; `finish` ends the output with the total the service reported.
 pub trait BackupWriter {
     /// Writes one backup.
     fn backup(&mut self, backup: &Backup) -> io::Result<()>;
+    /// Whether the writer takes raw backups (the service's own JSON) through
+    /// [`BackupWriter::raw`]; otherwise they are decoded for it.
+    fn wants_raw(&self) -> bool {
+        false
+    }
+    /// Writes one backup as the service sent it.
+    fn raw(&mut self, backup: &RawBackup) -> io::Result<()> {
+        match backup.decode() {
+            Ok(decoded) => self.backup(&decoded),
+            Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+        }
+    }
     /// Ends the output.
     fn finish(&mut self, count: Option<u64>) -> io::Result<()>;
 }
@@ -96,6 +109,19 @@ pub fn parse_fields(spec: &str) -> Result<Vec<&'static Field>, String> {
         .collect()
 }
 
+/// Writes a backup's JSON on one line: the service's bytes as they are, unless they hold a
+/// line break (pretty-printed), in which case they are written compactly.
+fn one_line(out: &mut impl Write, backup: &RawBackup) -> io::Result<()> {
+    let bytes = backup.bytes();
+    if bytes.iter().any(|b| matches!(b, b'\n' | b'\r')) {
+        let value: serde_json::Value = serde_json::from_slice(bytes)?;
+        serde_json::to_writer(out, &value)?;
+        Ok(())
+    } else {
+        out.write_all(bytes)
+    }
+}
+
 /// `{"backups": [...], "count": N}`, streamed: the count is written last.
 pub struct JsonWriter<W: Write> {
     out: W,
@@ -109,12 +135,27 @@ impl<W: Write> JsonWriter<W> {
     }
 }
 
+impl<W: Write> JsonWriter<W> {
+    fn separator(&mut self) -> io::Result<()> {
+        self.written += 1;
+        self.out.write_all(if self.written == 1 { b"{\"backups\":[\n" } else { b",\n" })
+    }
+}
+
 impl<W: Write> BackupWriter for JsonWriter<W> {
     fn backup(&mut self, backup: &Backup) -> io::Result<()> {
-        self.out.write_all(if self.written == 0 { b"{\"backups\":[\n" } else { b",\n" })?;
+        self.separator()?;
         serde_json::to_writer(&mut self.out, backup)?;
-        self.written += 1;
         Ok(())
+    }
+
+    fn wants_raw(&self) -> bool {
+        true
+    }
+
+    fn raw(&mut self, backup: &RawBackup) -> io::Result<()> {
+        self.separator()?;
+        one_line(&mut self.out, backup)
     }
 
     fn finish(&mut self, count: Option<u64>) -> io::Result<()> {
@@ -144,6 +185,15 @@ impl<W: Write> NdjsonWriter<W> {
 impl<W: Write> BackupWriter for NdjsonWriter<W> {
     fn backup(&mut self, backup: &Backup) -> io::Result<()> {
         serde_json::to_writer(&mut self.out, backup)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn wants_raw(&self) -> bool {
+        true
+    }
+
+    fn raw(&mut self, backup: &RawBackup) -> io::Result<()> {
+        one_line(&mut self.out, backup)?;
         self.out.write_all(b"\n")
     }
 
