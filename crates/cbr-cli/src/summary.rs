@@ -135,11 +135,11 @@ impl Fold {
         let when = created(&backup).unwrap_or(DateTime::<Utc>::MIN_UTC);
         match backup.status {
             Some(Status::Error) => resource.errors += 1,
-            Some(Status::Available) => {
-                if resource.newest_available.as_ref().is_none_or(|(t, _)| when > *t) {
-                    let raw = backup.created_at.as_ref().map(|t| t.raw().to_owned());
-                    resource.newest_available = Some((when, raw.unwrap_or_default()));
-                }
+            Some(Status::Available)
+                if resource.newest_available.as_ref().is_none_or(|(t, _)| when > *t) =>
+            {
+                let raw = backup.created_at.as_ref().map(|t| t.raw().to_owned());
+                resource.newest_available = Some((when, raw.unwrap_or_default()));
             }
             _ => {}
         }
