@@ -79,7 +79,8 @@ pub struct Connection {
     #[arg(long, value_name = "ID")]
     pub project_id: Option<String>,
     /// Time allowed for each request, e.g. 30s, 2m, 500ms (a bare number is seconds).
-    #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION",
+          allow_hyphen_values = true)]
     pub timeout: Duration,
 }
 
@@ -116,26 +117,32 @@ pub struct ListArgs {
     pub filters: Filters,
     /// Backups per request, sent as `limit` (1-1000). Not a total: see --max-items.
     #[arg(long, visible_alias = "page-size", value_name = "N", help_heading = "Paging",
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
+          value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
     pub limit: Option<u32>,
     /// Index of the first backup of the page, from 0.
-    #[arg(long, value_name = "N", help_heading = "Paging", conflicts_with = "marker")]
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Paging",
+        conflicts_with = "marker",
+        allow_negative_numbers = true
+    )]
     pub offset: Option<u64>,
     /// Start after the backup with this id.
-    #[arg(long, value_name = "ID", help_heading = "Paging")]
+    #[arg(long, value_name = "ID", help_heading = "Paging", value_parser = utf8_text())]
     pub marker: Option<String>,
     /// Follow every page instead of printing one.
     #[arg(long, help_heading = "Paging")]
     pub all: bool,
     /// Stop after exactly this many backups (implies following pages).
-    #[arg(long, value_name = "N", help_heading = "Paging")]
+    #[arg(long, value_name = "N", help_heading = "Paging", allow_negative_numbers = true)]
     pub max_items: Option<u64>,
     /// How --all moves between pages.
     #[arg(long, value_enum, default_value_t = StrategyArg::Marker, help_heading = "Paging")]
     pub strategy: StrategyArg,
     /// Pages in flight at once with --strategy concurrent (1-64).
     #[arg(long, value_name = "N", default_value_t = 4, help_heading = "Paging",
-          value_parser = clap::value_parser!(u16).range(1..=64))]
+          value_parser = clap::value_parser!(u16).range(1..=64), allow_negative_numbers = true)]
     pub concurrency: u16,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Output::Table)]
@@ -153,16 +160,16 @@ pub struct ListArgs {
 #[command(next_help_heading = "Filters")]
 pub struct Filters {
     /// Kind of protected resource, e.g. OS::Nova::Server, OS::Cinder::Volume.
-    #[arg(long, value_name = "TYPE")]
+    #[arg(long, value_name = "TYPE", value_parser = utf8_text())]
     pub resource_type: Option<String>,
     /// Backup status, e.g. available, error; repeat for any of several.
-    #[arg(long, value_name = "STATUS")]
+    #[arg(long, value_name = "STATUS", value_parser = utf8_text())]
     pub status: Vec<String>,
     /// Vault id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = utf8_text())]
     pub vault_id: Option<String>,
     /// Backup name (exact, at most 255 characters).
-    #[arg(long)]
+    #[arg(long, value_parser = utf8_text())]
     pub name: Option<String>,
     /// Order: key[:asc|desc],… with keys created_at, updated_at, name, status, protected_at, id.
     #[arg(long, value_name = "SPEC", value_parser = parse_sort)]
@@ -174,34 +181,34 @@ pub struct Filters {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub end_time: Option<QueryTime>,
     /// Protected resource id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = utf8_text())]
     pub resource_id: Option<String>,
     /// Protected resource name.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = utf8_text())]
     pub resource_name: Option<String>,
     /// Availability zone of the protected resource.
-    #[arg(long, value_name = "AZ")]
+    #[arg(long, value_name = "AZ", value_parser = utf8_text())]
     pub resource_az: Option<String>,
     /// Restore point id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = utf8_text())]
     pub checkpoint_id: Option<String>,
     /// Parent backup id (lists its children).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = utf8_text())]
     pub parent_id: Option<String>,
     /// backup or replication.
-    #[arg(long, value_name = "TYPE")]
+    #[arg(long, value_name = "TYPE", value_parser = utf8_text())]
     pub image_type: Option<String>,
     /// private (default), shared or all_granted.
-    #[arg(long, value_name = "TYPE")]
+    #[arg(long, value_name = "TYPE", value_parser = utf8_text())]
     pub own_type: Option<String>,
     /// Sharing state: pending, accepted or rejected.
-    #[arg(long, value_name = "STATUS")]
+    #[arg(long, value_name = "STATUS", value_parser = utf8_text())]
     pub member_status: Option<String>,
     /// Enterprise project id, or all_granted_eps.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = utf8_text())]
     pub enterprise_project_id: Option<String>,
     /// Only backups whose vault is at least this full, 1-100 (percent).
-    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100))]
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100), allow_negative_numbers = true)]
     pub used_percent: Option<u8>,
     /// Incremental (true) or full (false) backups.
     #[arg(long, value_name = "BOOL")]
@@ -236,7 +243,7 @@ pub struct SummaryArgs {
     pub now: Option<QueryTime>,
     /// Backups per request, sent as `limit` (1-1000).
     #[arg(long, visible_alias = "page-size", value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
+          value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
     pub limit: Option<u32>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = SummaryOutput::Table)]
@@ -357,6 +364,13 @@ pub struct FieldList(pub Vec<&'static Field>);
 
 fn parse_fields(text: &str) -> Result<FieldList, String> {
     crate::output::parse_fields(text).map(FieldList)
+}
+
+/// Accepts any text, refusing (with the flag named) an argument that is not UTF-8.
+fn utf8_text() -> impl clap::builder::TypedValueParser<Value = String> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::OsStringValueParser::new()
+        .try_map(|text| text.into_string().map_err(|_| "the value is not valid UTF-8"))
 }
 
 fn parse_sort(text: &str) -> Result<Sort, String> {
