@@ -3,7 +3,13 @@
 //! - `test`: the whole test suite as CI runs it: prepares the official Python SDK (the peer of
 //!   the differential tests) in a virtual environment, then runs `cargo test --workspace`.
 //! - `peer`: only prepares that virtual environment and prints its Python interpreter.
+//! - `codegen [--check]`: renders `spec/cbr/list_backups.json` into cbr-model's generated code;
+//!   `--check` only compares and names every stale file.
+//! - `bench [--quick] [--scenario P1|P2|P3|P4]`: our CLI against the official SDK on the
+//!   emulator; writes `docs/benchmarks.md` (see `docs/benchmarks.md` for the method).
 
+mod bench;
+mod codegen;
 mod peer;
 
 use std::process::{Command, ExitCode};
@@ -13,7 +19,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("peer") => peer::ensure().map(|python| println!("{}", python.display())),
-        _ => Err("usage: cargo xtask test [<cargo test arguments>] | cargo xtask peer".into()),
+        Some("codegen") => codegen::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        _ => Err("usage: cargo xtask test [<cargo test arguments>] | cargo xtask peer \
+                  | cargo xtask codegen [--check] \
+                  | cargo xtask bench [--quick] [--scenario P1..P4]"
+            .into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -34,7 +34,7 @@ pub use client::{Client, ClientBuilder, USER_AGENT};
 pub use cursor::{DEFAULT_IN_FLIGHT, Identified, PageCursor, PaginationError, Recorded, Strategy};
 pub use endpoint::Endpoint;
 pub use error::{BuildError, Error, ServiceError, hint_for};
-pub use list::{ListBackups, Page, PageItem};
+pub use list::{DecodedItems, ListBackups, Page, PageFailure, PageItem};
 pub use raw::RawBackup;
 pub use region::{RegionError, endpoint_for_region};
 pub use retry::RetryPolicy;

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cbr_model::{
-    Backup, ImageType, ListBackupsQuery, ListBackupsResponse, MemberStatus, OwnType, QueryTime,
-    ResourceType, Sort, Status,
+    Backup, ImageType, ListBackupsQuery, MemberStatus, OddField, OwnType, PageDecodeError,
+    QueryTime, ResourceType, Sort, Status,
 };
 use cbr_transport::BoxFuture;
 use futures::stream::{self, FuturesOrdered, Stream, StreamExt as _, TryStreamExt as _};
@@ -30,6 +30,9 @@ pub struct Page<T = Backup> {
     pub next: Option<ListBackupsQuery>,
     /// The service's request id for this page.
     pub request_id: Option<String>,
+    /// Values that did not fit their field (kept raw in the backup's `extra` and logged with
+    /// their JSON path); always empty for raw pages, which do not look inside backups.
+    pub odd_fields: Vec<OddField>,
 }
 
 /// A ListBackups request being built. Nothing is sent until [`ListBackups::send`] is awaited
@@ -159,6 +162,7 @@ impl ListBackups {
             count: fetched.count,
             next: cursor.next_query(),
             request_id: fetched.request_id,
+            odd_fields: fetched.odd_fields,
         })
     }
 
@@ -212,22 +216,66 @@ impl ListBackups {
     }
 }
 
+/// A page body decoded.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodedItems<T> {
+    /// The backups.
+    pub backups: Vec<T>,
+    /// The `count` the service reported.
+    pub count: Option<u64>,
+    /// Values that did not fit their field.
+    pub odd_fields: Vec<OddField>,
+}
+
+/// Why a page body could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PageFailure {
+    /// Not JSON at all (an HTML page, an empty or cut body).
+    NotJson,
+    /// JSON, but not shaped like a page.
+    Shape {
+        /// Where (e.g. `backups`).
+        json_path: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
 /// What a page body can be decoded into: typed [`Backup`]s or [`RawBackup`]s.
 pub trait PageItem: Identified + Send + Sized + 'static {
-    /// The page's backups and its `count`.
-    fn decode_page(body: &Bytes) -> Result<(Vec<Self>, Option<u64>), serde_json::Error>;
+    /// The page's backups, its `count`, and any odd values.
+    fn decode_page(body: &Bytes) -> Result<DecodedItems<Self>, PageFailure>;
 }
 
 impl PageItem for Backup {
-    fn decode_page(body: &Bytes) -> Result<(Vec<Self>, Option<u64>), serde_json::Error> {
-        let page: ListBackupsResponse = serde_json::from_slice(body)?;
-        Ok((page.backups, page.count))
+    fn decode_page(body: &Bytes) -> Result<DecodedItems<Self>, PageFailure> {
+        match cbr_model::decode_page(body) {
+            Ok(page) => Ok(DecodedItems {
+                backups: page.response.backups,
+                count: page.response.count,
+                odd_fields: page.odd_fields,
+            }),
+            Err(PageDecodeError::Syntax { .. }) => Err(PageFailure::NotJson),
+            Err(e) => Err(PageFailure::Shape {
+                json_path: e.path().unwrap_or_default().to_owned(),
+                message: e.to_string(),
+            }),
+        }
     }
 }
 
 impl PageItem for RawBackup {
-    fn decode_page(body: &Bytes) -> Result<(Vec<Self>, Option<u64>), serde_json::Error> {
-        crate::raw::split_page(body)
+    fn decode_page(body: &Bytes) -> Result<DecodedItems<Self>, PageFailure> {
+        match crate::raw::split_page(body) {
+            Ok((backups, count)) => Ok(DecodedItems { backups, count, odd_fields: Vec::new() }),
+            Err(e) if e.is_syntax() || e.is_eof() => Err(PageFailure::NotJson),
+            Err(e) => Err(PageFailure::Shape {
+                json_path: format!("line {} column {}", e.line(), e.column()),
+                message: e.to_string(),
+            }),
+        }
     }
 }
 
@@ -237,6 +285,7 @@ pub(crate) struct Fetched<T> {
     pub(crate) backups: Vec<T>,
     pub(crate) count: Option<u64>,
     pub(crate) request_id: Option<String>,
+    pub(crate) odd_fields: Vec<OddField>,
 }
 
 /// The state of one streamed walk: the cursor, and the requests in flight in order.
@@ -296,6 +345,7 @@ impl<T: PageItem> Walk<T> {
                 count: fetched.count,
                 next: self.cursor.next_query(),
                 request_id: fetched.request_id,
+                odd_fields: fetched.odd_fields,
             }));
         }
     }
@@ -389,9 +439,16 @@ impl Client {
             let error = ServiceError::from_response(status, &body, request_id, "GET", &target);
             return Err(Failed { error: Error::Service(Box::new(error)), retry_after });
         }
-        let (backups, count) =
-            decode_page::<T>(&body, status, &target, &request_id).map_err(fail)?;
-        Ok(Fetched { backups, count, request_id })
+        let page = decode_page::<T>(&body, status, &target, &request_id).map_err(fail)?;
+        for odd in &page.odd_fields {
+            warn!(path = %odd.path, reason = %odd.reason, "value kept raw: it does not fit its field");
+        }
+        Ok(Fetched {
+            backups: page.backups,
+            count: page.count,
+            request_id,
+            odd_fields: page.odd_fields,
+        })
     }
 }
 
@@ -416,27 +473,20 @@ fn decode_page<T: PageItem>(
     status: u16,
     path: &str,
     request_id: &Option<String>,
-) -> Result<(Vec<T>, Option<u64>), Error> {
-    let unexpected = || Error::UnexpectedBody {
-        status,
-        method: "GET".into(),
-        path: path.to_owned(),
-        snippet: snippet(body, 200),
-        request_id: request_id.clone(),
-    };
+) -> Result<DecodedItems<T>, Error> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
-        return Err(unexpected());
-    }
-    T::decode_page(body).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            unexpected()
-        } else {
-            Error::Decode {
-                json_path: format!("line {} column {}", e.line(), e.column()),
-                message: e.to_string(),
-                request_id: request_id.clone(),
-            }
+    let decoded =
+        if first == Some(&b'{') { T::decode_page(body) } else { Err(PageFailure::NotJson) };
+    decoded.map_err(|failure| match failure {
+        PageFailure::NotJson => Error::UnexpectedBody {
+            status,
+            method: "GET".into(),
+            path: path.to_owned(),
+            snippet: snippet(body, 200),
+            request_id: request_id.clone(),
+        },
+        PageFailure::Shape { json_path, message } => {
+            Error::Decode { json_path, message, request_id: request_id.clone() }
         }
     })
 }

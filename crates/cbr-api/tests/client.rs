@@ -288,3 +288,18 @@ async fn concurrent_walks_yield_the_offset_sequence_with_requests_in_flight() {
     assert_eq!(listed, items[..2001]);
     assert_eq!(mock.request_count(), 21);
 }
+
+#[tokio::test]
+async fn an_odd_field_never_fails_a_page_and_is_reported_with_its_path() {
+    let body =
+        r#"{"count":2,"backups":[{"id":"a","resource_size":"big"},{"id":"b","resource_size":40}]}"#;
+    let mock = Arc::new(MockTransport::new(move |_| ok(Bytes::from(body))));
+    let page =
+        client(mock, Arc::new(RecordingSleeper::default())).list_backups().send().await.unwrap();
+    assert_eq!(page.backups.len(), 2);
+    assert_eq!(page.backups[0].resource_size, None);
+    assert_eq!(page.backups[0].extra["resource_size"], "big");
+    assert_eq!(page.backups[1].resource_size, Some(40));
+    let paths: Vec<&str> = page.odd_fields.iter().map(|o| o.path.as_str()).collect();
+    assert_eq!(paths, ["backups[0].resource_size"]);
+}

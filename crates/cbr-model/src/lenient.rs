@@ -1,9 +1,64 @@
 //! Tolerant field decoders for what the service is known to send: numbers as strings, strings
 //! as numbers, `null` where a list is expected.
+//!
+//! The generated decoders read every documented field through a `Lenient` type, on the fast
+//! path (straight from the body) and on the slow path (from a parsed `serde_json::Value`), so
+//! both paths accept exactly the same values.
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
 use std::fmt;
+
+/// A value as read from the wire, turned into the field's `Option`.
+pub(crate) trait Lenient: DeserializeOwned {
+    /// The field's value type.
+    type Value;
+
+    /// The field's value; `None` for `null`.
+    fn into_option(self) -> Option<Self::Value>;
+}
+
+impl<T: DeserializeOwned> Lenient for Option<T> {
+    type Value = T;
+
+    fn into_option(self) -> Option<T> {
+        self
+    }
+}
+
+/// A documented string field: a JSON string, or a number read as its text.
+pub(crate) struct OptString(Option<String>);
+
+impl<'de> Deserialize<'de> for OptString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        opt_string(deserializer).map(Self)
+    }
+}
+
+impl Lenient for OptString {
+    type Value = String;
+
+    fn into_option(self) -> Option<String> {
+        self.0
+    }
+}
+
+/// A documented integer field: a JSON number, a decimal string or a whole float.
+pub(crate) struct OptU64(Option<u64>);
+
+impl<'de> Deserialize<'de> for OptU64 {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        opt_u64(deserializer).map(Self)
+    }
+}
+
+impl Lenient for OptU64 {
+    type Value = u64;
+
+    fn into_option(self) -> Option<u64> {
+        self.0
+    }
+}
 
 /// An optional unsigned integer given as a JSON number or as a decimal string.
 pub fn opt_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
@@ -21,7 +76,9 @@ pub fn opt_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>
         }
 
         fn visit_i64<E: de::Error>(self, value: i64) -> Result<Self::Value, E> {
-            u64::try_from(value).map(Some).map_err(|_| E::custom("negative integer"))
+            u64::try_from(value)
+                .map(Some)
+                .map_err(|_| E::custom(format!("{value} is negative; expected an integer >= 0")))
         }
 
         fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
@@ -35,7 +92,11 @@ pub fn opt_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>
         }
 
         fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-            value.trim().parse().map(Some).map_err(|_| E::custom("string is not an integer"))
+            value
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| E::custom(format!("the string {value:?} is not an integer >= 0")))
         }
 
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {

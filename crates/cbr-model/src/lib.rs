@@ -1,7 +1,11 @@
 //! Pure data types of Huawei Cloud CBR's backup-query API, `GET /v3/{project_id}/backups`:
 //! every query parameter ([`ListBackupsQuery`]) with its validation and its one wire form,
 //! and every response field ([`ListBackupsResponse`], [`Backup`]) with tolerant decoding that
-//! keeps unknown fields.
+//! keeps unknown fields ([`decode_page`]: one odd field never fails a page).
+//!
+//! The parameters, fields and enumerations are generated from the checked-in spec
+//! (`spec/cbr/list_backups.json`) by `cargo xtask codegen`; the sort grammar, times, tolerant
+//! decoders and the percent-encoding are written by hand beside the generated code.
 //!
 //! This crate does no I/O: no async runtime, no HTTP client. Both the client (`cbr-api`)
 //! and the emulator (`cbr-emulator`) read and write queries through it, so the two sides can
@@ -21,8 +25,10 @@
 //! ```
 
 pub mod backup;
+pub mod decode;
 pub mod encode;
 pub mod enums;
+mod generated;
 pub mod lenient;
 pub mod query;
 pub mod sort;
@@ -32,6 +38,7 @@ pub use backup::{
     Backup, BackupExtendInfo, Extra, ImageData, ListBackupsResponse, ReplicationExtraInfo,
     ReplicationRecord,
 };
+pub use decode::{DecodedPage, OddField, PageDecodeError, decode_page};
 pub use enums::{
     ImageType, MemberStatus, OwnType, ReplicationStatus, ResourceType, RestoreMode, Status,
 };

@@ -3,8 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The longest `sort` value the service accepts, in characters.
-pub const MAX_SORT_LEN: usize = 255;
+pub use crate::generated::query::MAX_SORT_LEN;
 
 /// A field the service can sort backups by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -50,6 +50,25 @@ fn combinations() -> Vec<(&'static str, ListBackupsQuery)> {
         ("zone and resource", q().resource_az("br-iaas-odin1a").resource_id("d6bf7592")),
         ("future resource type", q().resource_type("OS::Future::Thing")),
         ("reserved characters", q().name("a+b=c;d/e?f#g~h*i'j")),
+        ("smallest and largest limit", q().limit(1u32).offset(u64::MAX)),
+        ("start only, given as a date", q().start_time(time("2024-02-29"))),
+        (
+            "end only, with fraction and negative offset",
+            q().end_time(time("2024-03-01T23:30:00.75-02:00")),
+        ),
+        (
+            "sort by all six keys",
+            q().sort(sort("created_at,updated_at:asc,name,status:desc,protected_at,id:asc")),
+        ),
+        (
+            "every documented status",
+            Status::KNOWN.iter().fold(q(), |query, text| query.status(*text)),
+        ),
+        ("smallest used percent", q().used_percent(1u8)),
+        (
+            "shared, old member_status spelling kept",
+            q().own_type(OwnType::Shared).member_status("accept"),
+        ),
         (
             "everything",
             q().checkpoint_id("c")
@@ -127,6 +146,17 @@ fn bad_values_name_their_parameter() {
         ("start_time=yesterday", "start_time"),
         ("start_time=2024-03-02&end_time=2024-03-01", "start_time"),
         ("limit=1&limit=2", "limit"),
+        ("limit=", "limit"),
+        ("limit=%2B5", "limit"),
+        ("offset=1.5", "offset"),
+        ("used_percent=abc", "used_percent"),
+        ("used_percent=1000", "used_percent"),
+        ("start_time=2024-13-01", "start_time"),
+        ("end_time=2024-03-01T12%3A00%3A00", "end_time"),
+        ("show_replication=True", "show_replication"),
+        ("incremental=1", "incremental"),
+        ("sort=name%3Aup", "sort"),
+        ("sort=", "sort"),
         ("bogus=1", "bogus"),
     ];
     for (wire, parameter) in cases {
@@ -135,10 +165,62 @@ fn bad_values_name_their_parameter() {
         assert_eq!(err.parameter(), Some(parameter), "{wire}: {err}");
         assert!(err.to_string().contains(parameter), "{wire}: {err}");
     }
-    let long_name = ListBackupsQuery::new().name("x".repeat(256));
+    let long_name = ListBackupsQuery::new().name("é".repeat(256));
     assert!(matches!(long_name.validate(), Err(QueryError::Invalid { parameter: "name", .. })));
+    assert_eq!(ListBackupsQuery::new().name("é".repeat(255)).validate(), Ok(()));
+    let long_name = format!("name={}", "x".repeat(256)).parse::<ListBackupsQuery>();
+    assert!(long_name.is_ok_and(|q| q.validate().is_err()));
+    let long_sort = format!("sort={}", "id%2C".repeat(100)).parse::<ListBackupsQuery>();
+    assert!(matches!(long_sort, Err(QueryError::Invalid { parameter: "sort", .. })));
     let bad_escape = "name=%zz".parse::<ListBackupsQuery>();
     assert!(matches!(bad_escape, Err(QueryError::Malformed { .. })));
+}
+
+#[test]
+fn every_rejected_value_names_parameter_value_and_rule() {
+    // Given values that break each documented rule, set through the typed builder,
+    let q = ListBackupsQuery::new;
+    let cases = [
+        (q().limit(0u32), "limit", "0", "must be between 1 and 1000"),
+        (q().limit(1001u32), "limit", "1001", "must be between 1 and 1000"),
+        (q().used_percent(0u8), "used_percent", "0", "must be between 1 and 100"),
+        (q().used_percent(101u8), "used_percent", "101", "must be between 1 and 100"),
+        (q().name("n".repeat(256)), "name", "nnnn", "must be at most 255 characters"),
+    ];
+    for (query, parameter, value, rule) in cases {
+        // when they are validated,
+        let error = query.validate().err().unwrap_or_else(|| panic!("{parameter} was accepted"));
+
+        // then the error names the parameter, shows the value and states the rule.
+        match &error {
+            QueryError::Invalid { parameter: p, value: v, rule: r } => {
+                assert_eq!((*p, r.as_str()), (parameter, rule));
+                assert!(v.starts_with(value), "{v}");
+            }
+            other => panic!("{parameter}: {other:?}"),
+        }
+        assert!(error.to_string().contains(parameter) && error.to_string().contains(rule));
+    }
+    let window = q().start_time(time("2024-03-02")).end_time(time("2024-03-01T23:59:59Z"));
+    assert_eq!(
+        window.validate().map_err(|e| e.to_string()),
+        Err("`start_time` (2024-03-02T00:00:00Z) is after `end_time` (2024-03-01T23:59:59Z); \
+             start_time must be <= end_time"
+            .to_owned())
+    );
+    let instant = time("2024-03-01T12:00:00+01:00");
+    assert_eq!(q().start_time(instant).end_time(instant).validate(), Ok(()));
+    assert_eq!(q().limit(1000u32).used_percent(100u8).offset(0u64).validate(), Ok(()));
+}
+
+#[test]
+fn parameters_are_listed_in_wire_order() {
+    assert_eq!(ListBackupsQuery::PARAMETERS.len(), 23);
+    assert!(ListBackupsQuery::PARAMETERS.windows(2).all(|pair| pair[0] < pair[1]));
+    for key in ListBackupsQuery::PARAMETERS {
+        let parsed = ListBackupsQuery::parse(&format!("{key}=x"));
+        assert!(parsed.is_err() || parsed.is_ok_and(|p| p.unknown.is_empty()), "{key}");
+    }
 }
 
 fn arb_text() -> impl Strategy<Value = String> {
@@ -209,7 +291,9 @@ proptest! {
     #[test]
     fn render_then_parse_is_identity(query in arb_query()) {
         let wire = query.to_query_string();
-        let back = wire.parse::<ListBackupsQuery>().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let back = wire
+            .parse::<ListBackupsQuery>()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let mut expected = query;
         expected.status.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         prop_assert_eq!(back, expected);
