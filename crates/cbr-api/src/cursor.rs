@@ -74,7 +74,7 @@ impl Strategy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PaginationError {
-    /// A page brought no backup that the walk had not just received.
+    /// A page brought nothing new: the service repeats itself instead of paging.
     #[error("page {page} repeats backups already received; the service ignores paging")]
     NoProgress {
         /// 1-based number of the page.
@@ -133,6 +133,10 @@ pub struct PageCursor {
     seen_order: VecDeque<String>,
     /// Whether ids have left the window (so it no longer holds every id yielded).
     evicted: bool,
+    /// The ids of the last page as received, to recognise a service repeating it.
+    last_page: Vec<String>,
+    /// How many pages in a row repeated the one before (offset walks).
+    repeats: u32,
     /// After stepping back, pages may bring only backups already yielded until the walk is
     /// past the refused marker; the repeated-marker check still guarantees progress.
     catching_up: bool,
@@ -173,6 +177,8 @@ impl PageCursor {
             seen: HashSet::new(),
             seen_order: VecDeque::new(),
             evicted: false,
+            last_page: Vec::new(),
+            repeats: 0,
             catching_up: false,
             used_markers,
             done: max_items == Some(0),
@@ -265,9 +271,29 @@ impl PageCursor {
         let last_id = backups.last().map(|b| b.id().to_owned());
 
         let fresh = backups.iter().filter(|b| !self.seen.contains(b.id())).count();
-        if received > 0 && fresh == 0 && !self.catching_up {
+        // A marker walk only ever receives backups after the last one it yielded, so a page of
+        // nothing new means the service ignores the marker. An offset walk can meet a page of
+        // backups it has already yielded when backups created meanwhile shift the listing, and
+        // even the same page twice; a service that ignores the offset repeats it forever, so
+        // the second repeat in a row ends the walk.
+        let repeated = match self.strategy {
+            Strategy::Marker => fresh == 0,
+            _ => {
+                let same = received > 0
+                    && backups
+                        .iter()
+                        .map(Identified::id)
+                        .eq(self.last_page.iter().map(String::as_str));
+                self.repeats = if same { self.repeats + 1 } else { 0 };
+                self.repeats >= 2
+            }
+        };
+        if received > 0 && repeated && !self.catching_up {
             self.finish();
             return Err(PaginationError::NoProgress { page: self.pages });
+        }
+        if self.strategy != Strategy::Marker {
+            self.last_page = backups.iter().map(|b| b.id().to_owned()).collect();
         }
         if fresh > 0 {
             self.catching_up = false;
