@@ -1,6 +1,6 @@
 //! Secrets never leak: canary values for the secret key, the security token and an IAM
-//! token go through `cbr -vvv` (success and refusal), a cassette recording and the
-//! emulator's own log, and none of them appears in any output.
+//! token go through `cbr -vvv` (success and refusal), a cassette recording, the emulator's
+//! trace log and its request log, and none of them appears in any output.
 
 use std::sync::Arc;
 
@@ -35,7 +35,10 @@ fn canaries_never_appear_in_cli_output_or_the_emulator_log() {
     // Given an emulator logging at trace level, knowing the canary SK and IAM token.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let log = dir.path().join("emulator.log");
-    let server = ServeProcess::start_logged(&[&["-vvv"][..], &serve_args()].concat(), &log);
+    let requests = dir.path().join("requests.ndjson");
+    let requests_flag = ["--request-log", requests.to_str().unwrap_or_else(|| panic!("path"))];
+    let serve = [&["-vvv"][..], &requests_flag, &serve_args()].concat();
+    let server = ServeProcess::start_logged(&serve, &log);
     let list = ["-vvv", "backups", "list", "--endpoint", &server.url, "--project-id", PROJECT];
     let list = [&list[..], &["--limit", "3", "-o", "json"]].concat();
     let keys = |sk: &'static str| {
@@ -75,6 +78,12 @@ fn canaries_never_appear_in_cli_output_or_the_emulator_log() {
     let emulator_log = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{e}"));
     assert!(!emulator_log.is_empty(), "the emulator logged nothing");
     assert_no_canary("the emulator's log", &emulator_log);
+    let request_log = std::fs::read_to_string(&requests).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(request_log.lines().count(), runs.len(), "{request_log}");
+    for header in ["authorization", "x-security-token", "x-auth-token"] {
+        assert!(request_log.contains(header), "{header} is not in the request log");
+    }
+    assert_no_canary("the emulator's request log", &request_log);
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub struct RawBackup {
     start: usize,
     end: usize,
     id: String,
+    page_has_line_breaks: bool,
 }
 
 impl RawBackup {
@@ -33,6 +34,13 @@ impl RawBackup {
     #[must_use]
     pub fn bytes(&self) -> &[u8] {
         &self.body[self.start..self.end]
+    }
+
+    /// Whether the JSON text may hold a line break (the service pretty-printed the page), so
+    /// that writing it on one line needs re-formatting. Checked once per page.
+    #[must_use]
+    pub fn may_span_lines(&self) -> bool {
+        self.page_has_line_breaks && memchr::memchr2(b'\n', b'\r', self.bytes()).is_some()
     }
 
     /// Decodes the backup into the typed model.
@@ -74,6 +82,7 @@ struct IdOnly<'a> {
 pub(crate) fn split_page(body: &Bytes) -> Result<(Vec<RawBackup>, Option<u64>), serde_json::Error> {
     let page: RawPage<'_> = serde_json::from_slice(body)?;
     let base = body.as_ptr() as usize;
+    let page_has_line_breaks = memchr::memchr2(b'\n', b'\r', body).is_some();
     let mut backups = Vec::with_capacity(page.backups.as_ref().map_or(0, Vec::len));
     for raw in page.backups.unwrap_or_default() {
         let text = raw.get();
@@ -84,6 +93,7 @@ pub(crate) fn split_page(body: &Bytes) -> Result<(Vec<RawBackup>, Option<u64>), 
             start,
             end: start + text.len(),
             id: id.id.map(Cow::into_owned).unwrap_or_default(),
+            page_has_line_breaks,
         });
     }
     Ok((backups, page.count))
@@ -104,6 +114,13 @@ mod tests {
         assert_eq!(backups[0].json(), r#"{"id":"a","name":"x y","extra":{"k":[1,2]}}"#);
         assert_eq!((backups[0].id(), backups[1].id()), ("a", "b"));
         assert_eq!(backups[1].decode().ok().and_then(|b| b.name), Some("n".to_owned()));
+        assert!(!backups[0].may_span_lines());
+        let pretty = Bytes::from_static(
+            b"{\"backups\": [\n  {\"id\": \"a\",\n \"n\": 1},\n {\"id\":\"b\"}\n]}",
+        );
+        let (backups, _) = split_page(&pretty).unwrap_or_default();
+        assert!(backups[0].may_span_lines());
+        assert!(!backups[1].may_span_lines());
     }
 
     #[test]

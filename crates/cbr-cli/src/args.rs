@@ -1,6 +1,7 @@
 //! Command-line flags, and how they become a validated [`ListBackupsQuery`].
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use cbr_model::{
@@ -82,6 +83,17 @@ pub struct Connection {
     #[arg(long, value_parser = parse_duration, default_value = "30s", value_name = "DURATION",
           allow_hyphen_values = true)]
     pub timeout: Duration,
+    /// Retries of a failed page (throttled, 5xx, network errors), with backoff; 0 disables.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(0..=20), allow_negative_numbers = true)]
+    pub retries: u32,
+    /// Write every request and response to this cassette file (secrets redacted), to share a
+    /// problem or replay it later.
+    #[arg(long, value_name = "FILE", conflicts_with = "replay")]
+    pub record: Option<PathBuf>,
+    /// Answer requests from this cassette file instead of the network.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
 }
 
 /// Output formats.
@@ -319,7 +331,58 @@ pub struct ServeArgs {
     /// Project the dataset belongs to.
     #[arg(long, value_name = "ID")]
     pub project_id: Option<String>,
+    /// Check every request's AK/SK signature, accepting this access key (with --sk).
+    #[arg(long, value_name = "AK", requires = "sk", help_heading = "Authentication")]
+    pub ak: Option<String>,
+    /// The secret key paired with --ak.
+    #[arg(long, value_name = "SK", requires = "ak", help_heading = "Authentication")]
+    pub sk: Option<String>,
+    /// Accept requests carrying this X-Auth-Token (repeatable; also turns checking on).
+    #[arg(long, value_name = "TOKEN", help_heading = "Authentication")]
+    pub token: Vec<String>,
+    /// Latency, faults, churn, page-size cap and request log (boxed: they are many).
+    #[command(flatten)]
+    pub knobs: Box<ServeKnobs>,
 }
+
+/// The test knobs of `cbr emulator serve`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Test knobs")]
+pub struct ServeKnobs {
+    /// Wait this long before answering each request.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Fail this share of requests (0 to 1) with one of --faults.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
+    pub fault_rate: f64,
+    /// Faults to choose from: 429, 500, 502, 503, 504, reset, truncate, stall, html, empty,
+    /// nonjson.
+    #[arg(long, value_name = "LIST", default_value = DEFAULT_FAULTS, value_delimiter = ',',
+          value_parser = parse_faults)]
+    pub faults: Vec<cbr_emulator::faults::Fault>,
+    /// Seed of the fault draws: the same seed fails the same requests.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub fault_seed: u64,
+    /// How long a `stall` fault holds a request before closing the connection.
+    #[arg(long, value_name = "N", default_value_t = 60_000,
+          value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub stall_ms: u64,
+    /// Create and delete N random backups after each listing.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub churn: usize,
+    /// Seed of the churn: the same seed makes the same changes.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub churn_seed: u64,
+    /// Serve at most N backups per page, whatever `limit` asks for (silently).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_limit: Option<u32>,
+    /// Write one JSON line per request to FILE, created or emptied (credentials redacted).
+    #[arg(long, value_name = "FILE")]
+    pub request_log: Option<std::path::PathBuf>,
+}
+
+/// The faults `--fault-rate` chooses from unless `--faults` says otherwise.
+const DEFAULT_FAULTS: &str = "429,500,502,503,504,reset,truncate,stall,html";
 
 /// Datasets the emulator can serve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -328,6 +391,19 @@ pub enum DatasetArg {
     Documented,
     /// `--backups N` backups generated from `--seed S`.
     Generated,
+}
+
+/// Reads a fault rate, a number from 0 to 1.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!("{text:?} is not a rate; expected a number from 0 to 1, e.g. 0.05")),
+    }
+}
+
+/// Reads one fault name of a comma-separated `--faults` list.
+fn parse_faults(text: &str) -> Result<cbr_emulator::faults::Fault, String> {
+    text.trim().parse().map_err(|e: cbr_emulator::faults::FaultsError| e.to_string())
 }
 
 impl Filters {

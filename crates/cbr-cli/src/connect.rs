@@ -19,18 +19,14 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use cbr_api::{Client, endpoint_for_region};
-use cbr_emulator::{Dataset, Emulator, RunningEmulator};
-// TODO: interim until cbr-emulator exports DEMO_ACCESS_KEY/DEMO_SECRET_KEY and
-// verify_signatures; replaced by the real import as soon as they land.
-const DEMO_ACCESS_KEY: &str = "x";
-const DEMO_SECRET_KEY: &str = "y";
+use cbr_api::{Client, RetryPolicy, endpoint_for_region};
+use cbr_emulator::{DEMO_ACCESS_KEY, DEMO_SECRET_KEY, Dataset, Emulator, RunningEmulator};
 use cbr_model::DOCUMENTED_PROJECT_ID;
 use cbr_transport::credentials::{DEFAULT_CREDENTIALS_FILE, ENV_PROJECT_ID};
 use cbr_transport::{
     Auth, CredentialChain, CredentialError, Credentials, Environment, HttpTransport,
-    ProcessEnvironment, ReqwestTransport, Signer, SigningTransport, StaticEnvironment,
-    TokenTransport,
+    ProcessEnvironment, RecordingTransport, ReplayingTransport, ReqwestTransport, Signer,
+    SigningTransport, StaticEnvironment, TokenTransport,
 };
 
 use crate::Failure;
@@ -71,6 +67,7 @@ impl Target {
         };
         let dataset = Dataset::documented().with_project_id(project_id.clone());
         let running = Emulator::new(dataset)
+            .verify_signatures(DEMO_ACCESS_KEY, DEMO_SECRET_KEY)
             .bind(([127, 0, 0, 1], 0).into())
             .await
             .map_err(|e| Failure::Runtime(format!("cannot start the emulator: {e}")))?;
@@ -86,10 +83,29 @@ impl Target {
     /// A client for this target: the network transport with the connection's timeout, under
     /// the authentication layer the credentials call for.
     pub fn client(&self, connection: &Connection) -> Result<Client, Failure> {
-        let network = ReqwestTransport::builder()
-            .timeout(connection.timeout)
-            .build()
-            .map_err(|e| Failure::Runtime(e.to_string()))?;
+        let network: Arc<dyn HttpTransport> = match (&connection.replay, &connection.record) {
+            (Some(cassette), _) => {
+                tracing::debug!(cassette = %cassette.display(), "transport: ReplayingTransport");
+                Arc::new(
+                    ReplayingTransport::from_file(cassette).map_err(|e| {
+                        Failure::Usage(format!("--replay {}: {e}", cassette.display()))
+                    })?,
+                )
+            }
+            (None, record) => {
+                let network = ReqwestTransport::builder()
+                    .timeout(connection.timeout)
+                    .build()
+                    .map_err(|e| Failure::Runtime(e.to_string()))?;
+                match record {
+                    Some(cassette) => {
+                        tracing::debug!(cassette = %cassette.display(), "recording");
+                        Arc::new(RecordingTransport::new(network, cassette))
+                    }
+                    None => Arc::new(network),
+                }
+            }
+        };
         let transport: Arc<dyn HttpTransport> = match &self.auth {
             Some(Auth::Signed(credentials)) => {
                 tracing::debug!("transport: SigningTransport(ReqwestTransport), X-Project-Id");
@@ -114,7 +130,9 @@ impl Target {
                 Arc::new(network)
             }
         };
-        Client::new(&self.endpoint, &self.project_id, transport)
+        Client::builder(&self.endpoint, &self.project_id, transport)
+            .retry(RetryPolicy::with_attempts(connection.retries.saturating_add(1)))
+            .build()
             .map_err(|e| Failure::Usage(e.to_string()))
     }
 
@@ -166,6 +184,10 @@ fn resolve(connection: &Connection, env: &dyn Environment) -> Result<Resolved, F
         }
         None if is_loopback(&endpoint) => {
             tracing::info!("no credentials: requests to the local endpoint are not signed");
+            None
+        }
+        None if connection.replay.is_some() => {
+            tracing::info!("no credentials: answers come from the cassette");
             None
         }
         None => return Err(no_credentials(&chain, &endpoint)),
@@ -249,6 +271,9 @@ mod tests {
             endpoint: None,
             project_id: None,
             timeout: Duration::from_secs(30),
+            retries: 2,
+            record: None,
+            replay: None,
         }
     }
 

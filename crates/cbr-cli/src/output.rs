@@ -113,7 +113,7 @@ pub fn parse_fields(spec: &str) -> Result<Vec<&'static Field>, String> {
 /// line break (pretty-printed), in which case they are written compactly.
 fn one_line(out: &mut impl Write, backup: &RawBackup) -> io::Result<()> {
     let bytes = backup.bytes();
-    if bytes.iter().any(|b| matches!(b, b'\n' | b'\r')) {
+    if backup.may_span_lines() {
         let value: serde_json::Value = serde_json::from_slice(bytes)?;
         serde_json::to_writer(out, &value)?;
         Ok(())

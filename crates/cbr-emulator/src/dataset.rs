@@ -68,7 +68,7 @@ const END_MICROS: i64 = 1_597_730_400 * MICROS_PER_SEC;
 const HOUR: i64 = 3600 * MICROS_PER_SEC;
 const DAY: i64 = 24 * HOUR;
 /// How far back generated backups go.
-const SPAN_DAYS: i64 = 180;
+const SPAN_DAYS: i64 = 365;
 /// How many generated backups are made after [`END_MICROS`] (the same day).
 const LATE: usize = 6;
 
@@ -76,21 +76,68 @@ const LATE: usize = 6;
 const SEED_RESOURCE_ID: &str = "d6bf7592-ca52-43a2-9979-e418d64b29bb";
 const SEED_RESOURCE_NAME: &str = "xzl_ecs-0003-0001";
 
+/// How full each vault of generated datasets is, as (capacity GB, used GB), in the order of
+/// [`VAULT_IDS`]: 86 %, 41.25 %, 95.3 %, 63 %, 27 % and 71 % used. The same for every size and
+/// seed.
+pub const VAULT_USAGE: [(u64, u64); 6] =
+    [(2000, 1720), (4000, 1650), (10_000, 9530), (8000, 5040), (3000, 810), (5000, 3550)];
+
+/// A vault's size and usage: what `used_percent` filters on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vault {
+    /// The vault id, as in each backup's `vault_id`.
+    pub id: String,
+    /// Capacity in GB.
+    pub capacity_gb: u64,
+    /// Space used in GB.
+    pub used_gb: u64,
+}
+
+impl Vault {
+    /// Whether at least `percent` % of the vault is used (exactly, without rounding); a vault
+    /// without capacity counts as full.
+    #[must_use]
+    pub fn is_used_at_least(&self, percent: u8) -> bool {
+        u128::from(self.used_gb) * 100 >= u128::from(percent) * u128::from(self.capacity_gb)
+    }
+
+    /// The vaults of [`Dataset::documented`] and [`Dataset::generated`] ([`VAULT_IDS`] with
+    /// [`VAULT_USAGE`]).
+    #[must_use]
+    pub fn standard() -> Vec<Self> {
+        VAULT_IDS
+            .iter()
+            .zip(VAULT_USAGE)
+            .map(|(id, (capacity_gb, used_gb))| Self { id: (*id).to_owned(), capacity_gb, used_gb })
+            .collect()
+    }
+}
+
 /// A project's backups: top-level backups, each server backup's disk backups nested in its
-/// `children`.
+/// `children`, and the vaults they are kept in.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dataset {
     /// The project the backups belong to; requests for any other project see nothing.
     pub project_id: String,
     /// Top-level backups, in no particular order.
     pub backups: Vec<Backup>,
+    /// The vaults with their usage; a backup whose vault is not listed matches no
+    /// `used_percent` filter.
+    pub vaults: Vec<Vault>,
 }
 
 impl Dataset {
     /// A dataset of the given backups, as they are.
     #[must_use]
     pub fn new(project_id: impl Into<String>, backups: Vec<Backup>) -> Self {
-        Self { project_id: project_id.into(), backups }
+        Self { project_id: project_id.into(), backups, vaults: Vec::new() }
+    }
+
+    /// The same backups, kept in these vaults (replacing any listed before).
+    #[must_use]
+    pub fn with_vaults(mut self, vaults: Vec<Vault>) -> Self {
+        self.vaults = vaults;
+        self
     }
 
     /// The documented project (`0605767b5780d5762fc5c0118072a564`): exactly
@@ -105,12 +152,13 @@ impl Dataset {
     pub fn documented() -> Self {
         let counts = Counts { servers: 148, turbos: 38, volumes: 1475 };
         let mut rng = ChaCha8Rng::seed_from_u64(DOCUMENTED_SEED);
-        let mut backups = generate(&mut rng, DOCUMENTED_PROJECT_ID, counts, true);
+        let mut backups = Vec::with_capacity(DOCUMENTED_COUNT);
+        generate(&mut rng, DOCUMENTED_PROJECT_ID, counts, true, &mut |b| backups.push(b));
         for backup in documented_backups() {
             let at = rng.gen_range(0..=backups.len());
             backups.insert(at, backup);
         }
-        Self { project_id: DOCUMENTED_PROJECT_ID.to_owned(), backups }
+        Self { project_id: DOCUMENTED_PROJECT_ID.to_owned(), backups, vaults: Vault::standard() }
     }
 
     /// `n` synthetic top-level backups in the documented project, from the same generator as
@@ -119,12 +167,9 @@ impl Dataset {
     /// 2 % SFS Turbo, the rest disks.
     #[must_use]
     pub fn generated(n: usize, seed: u64) -> Self {
-        let servers = n * 9 / 100;
-        let turbos = n * 23 / 1000;
-        let counts = Counts { servers, turbos, volumes: n - servers - turbos };
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let backups = generate(&mut rng, DOCUMENTED_PROJECT_ID, counts, false);
-        Self { project_id: DOCUMENTED_PROJECT_ID.to_owned(), backups }
+        let mut backups = Vec::with_capacity(n);
+        generate_each(DOCUMENTED_PROJECT_ID, n, seed, &mut |b| backups.push(b));
+        Self { project_id: DOCUMENTED_PROJECT_ID.to_owned(), backups, vaults: Vault::standard() }
     }
 
     /// The same backups in another project: `project_id` is replaced here and in every
@@ -155,6 +200,16 @@ impl Dataset {
     pub fn is_empty(&self) -> bool {
         self.backups.is_empty()
     }
+}
+
+/// Hands the backups of [`Dataset::generated`]`(n, seed)`, in project `project_id`, to `sink`
+/// one at a time, so a large dataset never has to be held as a whole.
+pub(crate) fn generate_each(project_id: &str, n: usize, seed: u64, sink: &mut dyn FnMut(Backup)) {
+    let servers = n * 9 / 100;
+    let turbos = n * 23 / 1000;
+    let counts = Counts { servers, turbos, volumes: n - servers - turbos };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    generate(&mut rng, project_id, counts, false, sink);
 }
 
 /// The two published backups, decoded from [`DOCUMENTED_JSON`].
@@ -303,13 +358,15 @@ fn make_resources<R: Rng>(
         .collect()
 }
 
-/// Generates the backups; `seed_server` pins the server of the published backups.
+/// Generates the backups into `sink`; `seed_server` pins the server of the published
+/// backups.
 fn generate<R: Rng>(
     rng: &mut R,
     project_id: &str,
     counts: Counts,
     seed_server: bool,
-) -> Vec<Backup> {
+    sink: &mut dyn FnMut(Backup),
+) {
     let servers = make_resources(rng, Kind::Server, counts.servers.div_ceil(8), seed_server);
     let volumes = make_resources(rng, Kind::Volume, counts.volumes.div_ceil(10), false);
     let turbos = make_resources(rng, Kind::Turbo, counts.turbos.div_ceil(12), false);
@@ -321,7 +378,6 @@ fn generate<R: Rng>(
     kinds.shuffle(rng);
 
     let mut generator = Generator { rng, project_id };
-    let mut backups = Vec::with_capacity(kinds.len());
     for (index, kind) in kinds.iter().enumerate() {
         let pool = match kind {
             Kind::Server => &servers,
@@ -329,10 +385,9 @@ fn generate<R: Rng>(
             Kind::Turbo => &turbos,
         };
         if let Some(resource) = pool.get(generator.rng.gen_range(0..pool.len().max(1))) {
-            backups.push(generator.backup(resource, index < LATE));
+            sink(generator.backup(resource, index < LATE));
         }
     }
-    backups
 }
 
 struct Generator<'a, R> {

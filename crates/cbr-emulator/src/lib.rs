@@ -3,9 +3,12 @@
 //!
 //! - [`Dataset`]: deterministic backups — the documented project of the API example
 //!   ([`Dataset::documented`]) or seeded synthetic ones of any size ([`Dataset::generated`]).
-//! - [`Service`]: filters, sort, paging and `count`, without HTTP.
-//! - [`Emulator`]: the HTTP server (axum), started with [`Emulator::bind`] and stopped with
-//!   [`RunningEmulator::shutdown`].
+//! - [`Service`]: filters, sort, paging and `count`, without HTTP, over indexes built once
+//!   (a million backups load in seconds and answer a page in milliseconds); churn.
+//! - [`Emulator`]: the HTTP server (hyper), started with [`Emulator::bind`] and stopped with
+//!   [`RunningEmulator::shutdown`], with the test knobs: signature checks
+//!   ([`Emulator::verify_signatures`], the [`auth`] module), latency, [`faults`], churn, a
+//!   page-size cap and a [`RequestLog`].
 //!
 //! Queries are read with [`cbr_model::ListBackupsQuery::parse`], the same definition of the
 //! wire form the client uses; this crate contains no client logic.
@@ -22,11 +25,20 @@
 //! # Ok::<(), cbr_emulator::ServiceError>(())
 //! ```
 
+pub mod auth;
+mod codec;
 pub mod dataset;
+pub mod faults;
+pub mod request_log;
 pub mod server;
 pub mod service;
+mod store;
 mod text;
 
-pub use dataset::{DOCUMENTED_BACKUP_ID, DOCUMENTED_JSON, DOCUMENTED_SERVER_BACKUP_ID, Dataset};
+pub use auth::{Clock, DEMO_ACCESS_KEY, DEMO_SECRET_KEY};
+pub use dataset::{
+    DOCUMENTED_BACKUP_ID, DOCUMENTED_JSON, DOCUMENTED_SERVER_BACKUP_ID, Dataset, Vault,
+};
+pub use request_log::RequestLog;
 pub use server::{Emulator, EmulatorError, RunningEmulator, router};
 pub use service::{Service, ServiceError};

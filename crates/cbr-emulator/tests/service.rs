@@ -507,7 +507,141 @@ fn incremental_and_enterprise_project_filter() {
 #[test]
 fn parameters_without_an_effect_here_are_accepted() {
     // given / done: parameters the dataset has nothing to filter by
-    let page = list(documented(), "dec=false&used_percent=80&member_status=accepted");
+    let page = list(documented(), "dec=false&member_status=accepted");
     // must hold: accepted and ignored
     assert_eq!(page.count, Some(1663));
+}
+
+#[test]
+fn used_percent_keeps_the_backups_of_vaults_at_least_that_full() {
+    // given: the documented dataset and its vaults' usage
+    let dataset = Dataset::documented();
+    let in_vaults_over = |percent: u8| {
+        let full: HashSet<&str> = dataset
+            .vaults
+            .iter()
+            .filter(|v| v.is_used_at_least(percent))
+            .map(|v| v.id.as_str())
+            .collect();
+        dataset
+            .backups
+            .iter()
+            .filter(move |b| b.vault_id.as_deref().is_some_and(|v| full.contains(v)))
+    };
+    for percent in [1, 27, 28, 50, 71, 80, 86, 87, 95, 96, 100] {
+        // done
+        let page = list(documented(), &format!("used_percent={percent}&limit=1000"));
+        // must hold: exactly the backups of those vaults
+        let expected: HashSet<&str> = in_vaults_over(percent).map(Backup::id).collect();
+        assert_eq!(page.count, Some(expected.len() as u64), "used_percent={percent}");
+        assert!(page.backups.iter().all(|b| expected.contains(b.id())), "{percent}");
+    }
+    // must hold: the thresholds split the data (27 % is the emptiest vault, 95.3 % the fullest)
+    assert_eq!(list(documented(), "used_percent=27").count, Some(1663));
+    assert_eq!(list(documented(), "used_percent=96").count, Some(0));
+    let eighty = list(documented(), "used_percent=80").count.unwrap_or_default();
+    assert!(eighty > 0 && eighty < 1663, "{eighty}");
+}
+
+#[test]
+fn a_vault_usage_is_compared_exactly() {
+    // given: a vault at 79.99 % and one at exactly 80 %
+    let almost = cbr_emulator::Vault { id: "a".into(), capacity_gb: 10_000, used_gb: 7999 };
+    let exactly = cbr_emulator::Vault { id: "b".into(), capacity_gb: 10, used_gb: 8 };
+    // done / must hold: no rounding
+    assert!(!almost.is_used_at_least(80));
+    assert!(exactly.is_used_at_least(80));
+    assert!(!exactly.is_used_at_least(81));
+}
+
+#[test]
+fn a_backup_in_an_unlisted_vault_matches_no_used_percent() {
+    // given: backups whose vault has no recorded usage
+    let service = Service::new(Dataset::new(
+        DOCUMENTED_PROJECT_ID,
+        vec![backup("a", "2020-01-01T00:00:00.000000", "x", "available")],
+    ));
+    // done / must hold
+    assert_eq!(list(&service, "used_percent=1").count, Some(0));
+    assert_eq!(list(&service, "").count, Some(1));
+}
+
+#[test]
+fn the_service_streams_the_same_generated_dataset() {
+    // given: a generated dataset held whole, and the same one built without holding it
+    let whole = Service::new(Dataset::generated(3000, 11));
+    let streamed = Service::generated(DOCUMENTED_PROJECT_ID, 3000, 11);
+    for text in ["limit=1000", "sort=name:asc,status&limit=1000&offset=500", "used_percent=60"] {
+        // done
+        let (a, b) = (list(&whole, text), list(&streamed, text));
+        // must hold: the same answer, backup for backup
+        assert_eq!(a, b, "{text}");
+    }
+}
+
+#[test]
+fn the_body_is_the_typed_answer_written_as_json() {
+    // given: a few queries, with and without replication records
+    for text in ["limit=20", "show_replication=true&limit=1000", "parent_id=x", "offset=5000"] {
+        // done
+        let typed = list(documented(), text);
+        let body = documented().list_json(DOCUMENTED_PROJECT_ID, &query(text)).expect("lists");
+        // must hold: the body is exactly the typed answer's serde form
+        assert_eq!(String::from_utf8(body).unwrap(), serde_json::to_string(&typed).unwrap());
+    }
+}
+
+#[test]
+fn churn_creates_and_deletes_and_is_repeatable() {
+    // given: two services of one dataset
+    let (a, b) =
+        (Service::new(Dataset::generated(500, 3)), Service::new(Dataset::generated(500, 3)));
+    let before: HashSet<String> = all_ids(&a, "").into_iter().collect();
+    // done: three churn steps of 10 on each, with one seed
+    for _ in 0..3 {
+        a.churn(10, 99);
+        b.churn(10, 99);
+    }
+    // must hold: the same result on both; the count unchanged, up to 30 replaced (a backup
+    // created by one step may be deleted by the next)
+    let after_a = all_ids(&a, "");
+    assert_eq!(after_a, all_ids(&b, ""));
+    let after: HashSet<String> = after_a.iter().cloned().collect();
+    assert_eq!(a.generation(), 3);
+    assert_eq!(after.len(), 500);
+    let (gone, new) = (before.difference(&after).count(), after.difference(&before).count());
+    assert_eq!(gone, new);
+    assert!((25..=30).contains(&gone), "{gone}");
+    // must hold: the present-throughout set is what survived
+    let kept = a.present_throughout(DOCUMENTED_PROJECT_ID, &query(""), 0, 3).expect("query");
+    assert_eq!(kept.iter().cloned().collect::<HashSet<_>>(), &before & &after);
+    assert_eq!(a.present_throughout(DOCUMENTED_PROJECT_ID, &query(""), 3, 3).unwrap().len(), 500);
+}
+
+#[test]
+fn a_deleted_backup_still_places_a_marker() {
+    // given: the tenth backup of the default order, deleted by churn
+    let service = Service::new(Dataset::generated(300, 5));
+    let tenth = list(&service, "limit=10").backups.pop().expect("a full page");
+    let place = (tenth.created_at.clone().expect("a time").raw().to_owned(), tenth.id().to_owned());
+    let mut seed = 0;
+    while all_ids(&service, "").contains(&place.1) {
+        service.churn(30, seed);
+        seed += 1;
+        assert!(seed < 200, "the backup is never deleted");
+    }
+    // done: the next page is asked for with the deleted backup as marker
+    let next = list(&service, &format!("limit=10&marker={}", place.1));
+    // must hold: it continues after the deleted backup's place: the next ten existing
+    // backups older than it (created_at, then id, descending)
+    let mut older: Vec<(String, String)> = list(&service, "limit=1000")
+        .backups
+        .iter()
+        .map(|b| (b.created_at.clone().expect("a time").raw().to_owned(), b.id().to_owned()))
+        .filter(|key| *key < place)
+        .collect();
+    older.sort_unstable_by(|a, b| b.cmp(a));
+    let expected: Vec<String> = older.into_iter().take(10).map(|(_, id)| id).collect();
+    assert_eq!(ids(&next), expected);
+    assert_eq!(expected.len(), 10);
 }

@@ -9,6 +9,9 @@
 //! * [`RecordingTransport`] and [`ReplayingTransport`]: record exchanges to a JSON
 //!   [`Cassette`] (secret headers redacted) and replay them later without a network.
 //! * [`MockTransport`]: an in-memory test double for other crates' tests.
+//! * [`CredentialChain`]: credentials and the project id from explicit values, the
+//!   environment (`HUAWEICLOUD_SDK_*`) or the official credentials file, and
+//!   [`TokenTransport`], which sends an IAM token as `X-Auth-Token` instead of signing.
 //!
 //! Layers wrap each other; a typical stack is
 //! `SigningTransport<RecordingTransport<ReqwestTransport>>`.
@@ -34,7 +37,9 @@
 //! ```
 
 mod cassette;
+pub mod credentials;
 mod error;
+mod ini;
 pub mod mock;
 mod record;
 mod redact;
@@ -45,6 +50,10 @@ mod transport;
 
 pub use cassette::{
     CASSETTE_VERSION, Cassette, CassetteRequest, CassetteResponse, HeaderList, Interaction,
+};
+pub use credentials::{
+    Auth, CredentialChain, CredentialError, Environment, ProcessEnvironment, Resolved, Source,
+    StaticEnvironment, TokenTransport,
 };
 pub use error::{BoxError, TimeoutKind, TransportError};
 pub use mock::{MockTransport, RecordedRequest};

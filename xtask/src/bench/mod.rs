@@ -223,14 +223,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     println!("{}", report.table());
     let markdown = report.markdown(&options.plan_description());
-    let out = if options.plan.quick {
-        bench_dir.join("benchmarks-quick.md")
+    // Only a full run of everything replaces the published figures.
+    let complete = !options.plan.quick && options.sdk && options.scenarios == Scenario::ALL;
+    let (out, json) = if complete {
+        (root.join("docs").join("benchmarks.md"), bench_dir.join("results.json"))
+    } else if options.plan.quick {
+        (bench_dir.join("benchmarks-quick.md"), bench_dir.join("results-quick.json"))
     } else {
-        root.join("docs").join("benchmarks.md")
+        (bench_dir.join("benchmarks-partial.md"), bench_dir.join("results-partial.json"))
     };
     report::write_keeping_notes(&out, &markdown)?;
-    let json =
-        bench_dir.join(if options.plan.quick { "results-quick.json" } else { "results.json" });
     std::fs::write(&json, report.json())
         .map_err(|e| format!("cannot write {}: {e}", json.display()))?;
     eprintln!("bench: wrote {} and {}", out.display(), json.display());
@@ -630,7 +632,7 @@ fn p4(context: &Context, report: &mut Report) -> Result<(), String> {
         ("status=available", page.clone().status(Status::Available)),
     ];
     if let Some(vault) = vault {
-        cases.push(("vault_id=<a vault>", page.clone().vault_id(vault)));
+        cases.push(("vault_id=(one vault)", page.clone().vault_id(vault)));
     }
     for (label, sort) in [("sort=name:asc", "name:asc"), ("sort=created_at:asc", "created_at:asc")]
     {

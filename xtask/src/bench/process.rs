@@ -376,3 +376,52 @@ impl PeerRunner {
         (python, sdk)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_past_its_limit_is_killed_with_its_group() {
+        // given: a shell in its own group whose child would sleep long
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 30; echo late"]).stdout(Stdio::piped()).process_group(0);
+        let Ok(child) = command.spawn() else { return };
+        let pid = child.id();
+        // done: it is waited for a short time
+        let began = Instant::now();
+        let outcome = wait_bounded(child, Duration::from_millis(200));
+        // must hold: an error soon, and no process of the group is left
+        assert!(outcome.is_err());
+        assert!(began.elapsed() < Duration::from_secs(10));
+        let group_alive = || {
+            Command::new("kill")
+                .args(["-0", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        };
+        // (the killed grandchild may take a moment to die and be reaped)
+        let gone = (0..100).any(|_| {
+            thread::sleep(Duration::from_millis(50));
+            !group_alive()
+        });
+        assert!(gone);
+    }
+
+    #[test]
+    fn gnu_time_output_is_read_from_its_last_line() {
+        // given: GNU time's file after a failed command
+        let dir = std::env::temp_dir().join(format!("cbr-bench-test-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("time.txt");
+        let _ = std::fs::write(&file, "Command exited with non-zero status 1\n0.25 0.05 15360\n");
+        // done
+        let read = read_gnu_time(&file);
+        let _ = std::fs::remove_dir_all(&dir);
+        // must hold
+        let Ok((cpu, rss)) = read else { panic!("unreadable: {read:?}") };
+        assert_eq!(cpu, Some(Duration::from_millis(300)));
+        assert_eq!(rss, Some(15360));
+    }
+}

@@ -381,7 +381,7 @@ start and connection set-up are included. The SDK's: the `elapsed_s` its script 
 the listing loop, so interpreter start and imports are *excluded*: the comparison favours the \
 SDK.
 - **CPU time and peak RSS** of the `cbr` process come from the kernel's `wait4` rusage, \
-reported by GNU time (`/usr/bin/time -f '%U %S %M'`, 10 ms resolution for CPU). The emulator is \
+reported by GNU time (`time -f '%U %S %M'`, 10 ms resolution for CPU). The emulator is \
 a separate process, so neither includes it.
 - **Decode floor (P1).** The harness fetches the same pages once over HTTP (by `marker`, as \
 the CLI does) and decodes each body with `serde_json::from_slice::<ListBackupsResponse>`, the \
