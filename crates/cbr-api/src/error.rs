@@ -91,7 +91,9 @@ pub enum BuildError {
 /// An error answer of the service or its API gateway.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "HTTP {status} {code} for {method} {path}: {message}{}{}",
+    "HTTP {status}{} for {method} {path}: {message}{}{}",
+    // A code that only repeats the status (the body had none) is not shown twice.
+    if *code == status.to_string() { String::new() } else { format!(" {code}") },
     request_id.as_deref().map(|id| format!(" (request id {id})")).unwrap_or_default(),
     hint_for(code.as_str()).map(|h| format!("; hint: {h}")).unwrap_or_default(),
 )]

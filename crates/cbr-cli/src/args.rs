@@ -363,6 +363,10 @@ pub struct ServeKnobs {
     /// Seed of the fault draws: the same seed fails the same requests.
     #[arg(long, value_name = "S", default_value_t = 0)]
     pub fault_seed: u64,
+    /// Serve this many requests normally before faults may start (e.g. to cut a walk short
+    /// after its first pages).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub fault_after: usize,
     /// How long a `stall` fault holds a request before closing the connection.
     #[arg(long, value_name = "N", default_value_t = 60_000,
           value_parser = clap::value_parser!(u64).range(0..=600_000))]

@@ -3,7 +3,7 @@
 use std::io::{self, BufWriter, Write as _};
 use std::pin::pin;
 
-use cbr_api::{Client, Page, Strategy};
+use cbr_api::{Client, Identified, Page, Strategy};
 use cbr_model::{ListBackupsQuery, QueryError};
 use futures::{Stream, StreamExt as _, stream};
 
@@ -75,7 +75,7 @@ async fn list_all(
 }
 
 /// Writes every page's backups; `Ok(None)` if the reader went away, else the last `count`.
-async fn drain<T>(
+async fn drain<T: Identified>(
     pages: impl Stream<Item = Result<Page<T>, cbr_api::Error>>,
     writer: &mut dyn BackupWriter,
     bar: Option<&indicatif::ProgressBar>,
@@ -85,8 +85,11 @@ async fn drain<T>(
     let mut pages = pin!(pages);
     let mut count = None;
     let mut number = 0u64;
+    let mut printed = 0u64;
+    let mut last_id: Option<String> = None;
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Failure::Runtime(e.to_string()))?;
+        let page =
+            page.map_err(|e| resumable(crate::explain(&e), args, printed, last_id.as_deref()))?;
         count = page.count.or(count);
         number += 1;
         if let Some(bar) = bar {
@@ -105,8 +108,26 @@ async fn drain<T>(
                 return Ok(None);
             }
         }
+        printed += page.backups.len() as u64;
+        last_id = page.backups.last().map(|b| b.id().to_owned()).or(last_id);
     }
     Ok(Some(count))
+}
+
+/// Adds to a failed walk's message how to carry on from the last backup printed.
+fn resumable(failure: Failure, args: &ListArgs, printed: u64, last_id: Option<&str>) -> Failure {
+    let Failure::Runtime(message) = failure else { return failure };
+    if printed == 0 || !(args.all || args.max_items.is_some()) {
+        return Failure::Runtime(message);
+    }
+    let resume = match (args.strategy, last_id) {
+        (StrategyArg::Marker, Some(id)) => format!("--marker {id}"),
+        _ => format!("--offset {}", args.offset.unwrap_or(0) + printed),
+    };
+    Failure::Runtime(format!(
+        "{message}\n{printed} backups were printed before the failure; to carry on after them, \
+         repeat with {resume}"
+    ))
 }
 
 async fn list_page(
@@ -117,7 +138,7 @@ async fn list_page(
 ) -> Result<(), Failure> {
     let request = client.list_backups().query(query);
     let (next, count) = if writer.wants_raw() {
-        let page = request.send_raw().await.map_err(|e| Failure::Runtime(e.to_string()))?;
+        let page = request.send_raw().await.map_err(|e| crate::explain(&e))?;
         if drain(stream::iter([Ok(page.clone())]), writer, None, args, |w, b| w.raw(b))
             .await?
             .is_none()
@@ -126,7 +147,7 @@ async fn list_page(
         }
         (page.next, page.count)
     } else {
-        let page = request.send().await.map_err(|e| Failure::Runtime(e.to_string()))?;
+        let page = request.send().await.map_err(|e| crate::explain(&e))?;
         if drain(stream::iter([Ok(page.clone())]), writer, None, args, |w, b| w.backup(b))
             .await?
             .is_none()

@@ -65,6 +65,28 @@ fn main() -> ExitCode {
     }
 }
 
+/// A service or network error as the operator reads it: the error (status, code, message,
+/// request id and, for the common codes, a hint) plus a hint for network failures.
+pub fn explain(error: &cbr_api::Error) -> Failure {
+    let hint = match error {
+        cbr_api::Error::Transport { source, .. } if source.is_connect() => Some(
+            "nothing answered there: check --endpoint or --region, the network, and proxy \
+             settings (HTTPS_PROXY, NO_PROXY)",
+        ),
+        cbr_api::Error::Transport { source, .. } if source.is_timeout() => {
+            Some("no answer in time: raise --timeout, or check the network")
+        }
+        cbr_api::Error::UnexpectedBody { .. } => {
+            Some("something other than the CBR API answered: check --endpoint and proxies")
+        }
+        _ => None,
+    };
+    match hint {
+        Some(hint) => Failure::Runtime(format!("{error}; hint: {hint}")),
+        None => Failure::Runtime(error.to_string()),
+    }
+}
+
 /// Logs to stderr: warnings by default, more with each `-v`; `RUST_LOG` overrides.
 fn init_tracing(verbose: u8) {
     let level = match verbose {
@@ -75,5 +97,9 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(console::Term::stderr().is_term())
+        .init();
 }

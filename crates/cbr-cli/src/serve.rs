@@ -45,7 +45,8 @@ fn emulator(args: &ServeArgs) -> Result<Emulator, Failure> {
     if knobs.fault_rate > 0.0 {
         let faults =
             Faults::random(knobs.fault_rate, knobs.faults.iter().copied(), knobs.fault_seed)
-                .map_err(|e| Failure::Usage(format!("--fault-rate/--faults: {e}")))?;
+                .map_err(|e| Failure::Usage(format!("--fault-rate/--faults: {e}")))?
+                .scripted(std::iter::repeat_n(None, knobs.fault_after));
         emulator = emulator.faults(faults);
     }
     emulator = emulator

@@ -34,7 +34,7 @@ pub async fn run(args: SummaryArgs) -> Result<(), Failure> {
         match backup {
             Ok(backup) => fold.add(backup),
             Err(e) => {
-                failure = Some(Failure::Runtime(e.to_string()));
+                failure = Some(crate::explain(&e));
                 break;
             }
         }
