@@ -68,12 +68,18 @@ impl ServeProcess {
     /// `listening on` line.
     #[must_use]
     pub fn start(extra: &[&str]) -> Self {
+        Self::spawn(extra, Stdio::inherit())
+    }
+
+    /// Starts the emulator with its stderr going to `stderr` and waits for `listening on`.
+    fn spawn(extra: &[&str], stderr: Stdio) -> Self {
         let mut child = Command::new(cbr_bin())
             .args(["emulator", "serve", "--addr", "127.0.0.1:0"])
             .args(extra)
+            .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start the emulator: {e}"));
         let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
@@ -173,23 +179,6 @@ impl ServeProcess {
     #[must_use]
     pub fn start_logged(extra: &[&str], log: &std::path::Path) -> Self {
         let log_file = std::fs::File::create(log).unwrap_or_else(|e| panic!("log file: {e}"));
-        let mut child = Command::new(cbr_bin())
-            .args(["emulator", "serve", "--addr", "127.0.0.1:0"])
-            .args(extra)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log_file))
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the emulator: {e}"));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap_or_else(|e| panic!("{e}"));
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Self { child, url }
+        Self::spawn(extra, Stdio::from(log_file))
     }
 }

@@ -32,7 +32,8 @@ pub enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    let quiet = matches!(&cli.command, Command::Backups(BackupsCommand::List(args)) if args.quiet);
+    init_tracing(cli.verbose, quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -87,9 +88,11 @@ pub fn explain(error: &cbr_api::Error) -> Failure {
     }
 }
 
-/// Logs to stderr: warnings by default, more with each `-v`; `RUST_LOG` overrides.
-fn init_tracing(verbose: u8) {
+/// Logs to stderr: warnings by default (errors only with `--quiet`), more with each `-v`;
+/// `RUST_LOG` overrides.
+fn init_tracing(verbose: u8, quiet: bool) {
     let level = match verbose {
+        0 if quiet => "error",
         0 => "warn",
         1 => "info",
         2 => "debug",

@@ -18,6 +18,10 @@ fn help_of_every_command() {
     insta::assert_snapshot!("cbr", help(&[]));
     insta::assert_snapshot!("backups_list", help(&["backups", "list"]));
     insta::assert_snapshot!("emulator_serve", help(&["emulator", "serve"]));
+    insta::assert_snapshot!("backups", help(&["backups"]));
+    insta::assert_snapshot!("backups_summary", help(&["backups", "summary"]));
+    insta::assert_snapshot!("emulator", help(&["emulator"]));
+    insta::assert_snapshot!("completions", help(&["completions"]));
 }
 
 #[test]
