@@ -137,3 +137,66 @@ fn canaries_never_reach_a_cassette() {
     assert!(text.contains("<redacted>"), "{text}");
     assert_no_canary("the cassette", &text);
 }
+
+#[test]
+fn canaries_never_reach_the_clis_own_cassettes_or_other_commands() {
+    // Given the signing emulator, when `summary` and `list --all` run with -vvv and --record,
+    // then neither their output nor their cassettes hold a canary.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let server = ServeProcess::start(&serve_args());
+    let keys = [
+        ("HUAWEICLOUD_SDK_AK", AK),
+        ("HUAWEICLOUD_SDK_SK", CANARY_SK),
+        ("HUAWEICLOUD_SDK_SECURITY_TOKEN", CANARY_SECURITY_TOKEN),
+    ];
+    let connection = ["--endpoint", server.url.as_str(), "--project-id", PROJECT];
+    for (name, command) in [
+        ("summary", &["-vvv", "backups", "summary", "--by", "status"][..]),
+        ("list --all", &["-vvv", "backups", "list", "--all", "--limit", "500", "-o", "csv"][..]),
+    ] {
+        let cassette = dir.path().join(format!("{}.json", name.replace(' ', "_")));
+        let record = ["--record", cassette.to_str().unwrap_or_else(|| panic!("path"))];
+        let out = cbr_isolated(&[command, &connection[..], &record[..]].concat(), &keys);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_no_canary(&format!("stdout of {name}"), &String::from_utf8_lossy(&out.stdout));
+        assert_no_canary(&format!("stderr of {name}"), &String::from_utf8_lossy(&out.stderr));
+        let recorded = std::fs::read_to_string(&cassette).unwrap_or_else(|e| panic!("{e}"));
+        assert!(recorded.contains("<redacted>"), "{name}: nothing redacted");
+        assert_no_canary(&format!("the cassette of {name}"), &recorded);
+    }
+}
+
+#[test]
+fn a_broken_credentials_file_is_named_but_never_quoted() {
+    // Given a credentials file whose broken line holds the secret key, when cbr reads it, then
+    // the error names the file and the line but not the secret.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("credentials");
+    std::fs::write(&file, format!("[basic]\nak = {AK}\n{CANARY_SK} without an equals sign\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let path = file.to_str().unwrap_or_else(|| panic!("path"));
+    let out = cbr_isolated(
+        &["-vvv", "backups", "list", "--region", "xx-nowhere-1", "--project-id", PROJECT],
+        &[("HUAWEICLOUD_SDK_CREDENTIALS_FILE", path)],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("credentials"), "{stderr}");
+    assert_no_canary("the error about a broken credentials file", &stderr);
+}
+
+#[test]
+fn a_panic_that_formats_credentials_shows_no_secret() {
+    // Given credentials holding canaries, when code panics while formatting them with Debug,
+    // then the panic message has no canary.
+    let credentials = Credentials::new(AK, CANARY_SK).with_security_token(CANARY_SECURITY_TOKEN);
+    let token = SecretString::from(CANARY_IAM_TOKEN);
+    let caught = std::panic::catch_unwind(|| panic!("on purpose: {credentials:?} {token:?}"));
+    let payload = caught.err().unwrap_or_else(|| panic!("no panic"));
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_else(|| panic!("the panic payload is not a String"));
+    assert!(message.contains(AK), "{message}");
+    assert_no_canary("a panic message", &message);
+}
