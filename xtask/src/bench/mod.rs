@@ -171,13 +171,16 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
 /// Runs `cargo xtask bench` with `args`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = parse_options(args)?;
-    // In-process decoding is timed here: that means nothing in a debug build.
-    if cfg!(debug_assertions) && std::env::var_os(RELEASE_RUN_VARIABLE).is_none() {
+    // In-process decoding is timed here: that means nothing in a debug build. A quick run only
+    // proves the harness works (CI asserts no timing), so it stays on the debug build the tests
+    // already made instead of spending minutes on a release build.
+    let quick = options.plan.quick;
+    if !quick && cfg!(debug_assertions) && std::env::var_os(RELEASE_RUN_VARIABLE).is_none() {
         return rerun_in_release(args);
     }
 
     let root = peer::workspace_root();
-    let cbr = build_cli(&root)?;
+    let cbr = build_cli(&root, if quick { Profile::Debug } else { Profile::Release })?;
     let bench_dir = target_dir(&root).join("bench");
     let home = bench_dir.join("home");
     std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
@@ -279,20 +282,35 @@ fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
-/// `cargo build --release -p cbr-cli`, and the binary it made.
-fn build_cli(root: &Path) -> Result<PathBuf, String> {
-    eprintln!("bench: cargo build --release -p cbr-cli");
+/// Which build of `cbr` a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    /// `target/debug`: enough to check the harness (`--quick`).
+    Debug,
+    /// `target/release`: what the figures are measured on.
+    Release,
+}
+
+/// `cargo build [--release] -p cbr-cli`, and the binary it made.
+fn build_cli(root: &Path, profile: Profile) -> Result<PathBuf, String> {
+    let (flags, folder): (&[&str], &str) = match profile {
+        Profile::Debug => (&[], "debug"),
+        Profile::Release => (&["--release"], "release"),
+    };
+    eprintln!("bench: cargo build {} -p cbr-cli", flags.join(" "));
     let began = Instant::now();
     let status = Command::new(cargo())
-        .args(["build", "--release", "--quiet", "-p", "cbr-cli"])
+        .arg("build")
+        .args(flags)
+        .args(["--quiet", "-p", "cbr-cli"])
         .current_dir(root)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err(format!("cargo build --release -p cbr-cli failed ({status})"));
+        return Err(format!("cargo build -p cbr-cli ({folder}) failed ({status})"));
     }
     eprintln!("bench: built in {:.1} s", began.elapsed().as_secs_f64());
-    let cbr = target_dir(root).join("release").join(format!("cbr{}", std::env::consts::EXE_SUFFIX));
+    let cbr = target_dir(root).join(folder).join(format!("cbr{}", std::env::consts::EXE_SUFFIX));
     if cbr.exists() { Ok(cbr) } else { Err(format!("{} was not built", cbr.display())) }
 }
 
