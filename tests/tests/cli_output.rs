@@ -147,3 +147,111 @@ fn completions_are_printed_for_each_shell() {
     }
     assert_eq!(cbr(&["completions", "tcsh"]).status.code(), Some(2));
 }
+
+/// Stdout of `cbr` as ndjson lines.
+fn ndjson_lines(args: &[&str]) -> Vec<Value> {
+    cbr_ok(args).lines().map(json).collect()
+}
+
+#[test]
+fn csv_into_a_closed_pipe_ends_quietly_too() {
+    for command in [
+        &["backups", "list", "--emulator", "--all", "-o", "csv"][..],
+        &["backups", "summary", "--emulator", "--by", "resource_id", "-o", "csv"][..],
+    ] {
+        let mut child = Command::new(cbr_bin())
+            .args(command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut head = [0u8; 64];
+        stdout.read_exact(&mut head).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{command:?}: {stderr}");
+        assert!(stderr.is_empty(), "{command:?}: {stderr}");
+    }
+}
+
+#[test]
+fn every_strategy_starts_where_it_is_told() {
+    // Given the documented 1663 backups, when a walk starts at offset 1660 or after the
+    // 1660th backup, then exactly the last three come out, whatever the strategy.
+    let all = ndjson_lines(&["backups", "list", "--emulator", "--all", "-o", "ndjson"]);
+    let last_three: Vec<&Value> = all[1660..].iter().map(|b| &b["id"]).collect();
+    for strategy in ["marker", "offset", "concurrent"] {
+        let walk = ["backups", "list", "--emulator", "--all", "--strategy", strategy];
+        let from_offset =
+            ndjson_lines(&[&walk[..], &["--offset", "1660", "-o", "ndjson"]].concat());
+        assert_eq!(
+            from_offset.iter().map(|b| &b["id"]).collect::<Vec<_>>(),
+            last_three,
+            "{strategy}"
+        );
+    }
+    let marker = all[1659]["id"].as_str().unwrap();
+    let after = ndjson_lines(&[
+        "backups",
+        "list",
+        "--emulator",
+        "--all",
+        "--marker",
+        marker,
+        "-o",
+        "ndjson",
+    ]);
+    assert_eq!(after.iter().map(|b| &b["id"]).collect::<Vec<_>>(), last_three);
+    let capped = ndjson_lines(&[
+        "backups",
+        "list",
+        "--emulator",
+        "--max-items",
+        "2",
+        "--offset",
+        "1660",
+        "-o",
+        "ndjson",
+    ]);
+    assert_eq!(capped.iter().map(|b| &b["id"]).collect::<Vec<_>>(), last_three[..2]);
+}
+
+#[test]
+fn what_people_type_means_what_they_mean() {
+    // A bare --end-time date is the whole day: the same day as start and end selects it.
+    let day = json(&cbr_ok(&[
+        "backups",
+        "list",
+        "--emulator",
+        "--start-time",
+        "2020-08-17",
+        "--end-time",
+        "2020-08-17",
+        "-o",
+        "json",
+    ]));
+    let everything = ndjson_lines(&["backups", "list", "--emulator", "--all", "-o", "ndjson"]);
+    let on_the_day = everything
+        .iter()
+        .filter(|b| b["created_at"].as_str().unwrap_or_default().starts_with("2020-08-17"))
+        .count();
+    assert!(on_the_day > 0);
+    assert_eq!(day["count"], on_the_day);
+    // A documented value in another case is the documented value.
+    let shouted =
+        json(&cbr_ok(&["backups", "list", "--emulator", "--status", "Available", "-o", "json"]));
+    let quiet =
+        json(&cbr_ok(&["backups", "list", "--emulator", "--status", "available", "-o", "json"]));
+    assert_eq!(shouted["count"], quiet["count"]);
+    // An age needs a unit; --fields only applies where there are columns.
+    for args in [
+        &["backups", "summary", "--emulator", "--stale-after", "7"][..],
+        &["backups", "list", "--emulator", "-o", "json", "--fields", "id"][..],
+    ] {
+        let out = cbr(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}

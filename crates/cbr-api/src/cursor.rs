@@ -137,6 +137,8 @@ pub struct PageCursor {
     last_page: Vec<String>,
     /// How many pages in a row repeated the one before (offset walks).
     repeats: u32,
+    /// Whether a marker walk started over from the beginning after a refused marker.
+    restarted: bool,
     /// After stepping back, pages may bring only backups already yielded until the walk is
     /// past the refused marker; the repeated-marker check still guarantees progress.
     catching_up: bool,
@@ -179,6 +181,7 @@ impl PageCursor {
             evicted: false,
             last_page: Vec::new(),
             repeats: 0,
+            restarted: false,
             catching_up: false,
             used_markers,
             done: max_items == Some(0),
@@ -239,11 +242,14 @@ impl PageCursor {
         let mut query = self.base.clone();
         query.limit = Some(limit);
         if self.strategy == Strategy::Marker {
-            query.offset = None;
+            // A walk that starts at an offset asks for it once; after that, markers lead.
+            let start =
+                self.base.offset.filter(|o| *o > 0 && self.marker.is_none() && !self.restarted);
+            query.offset = start;
             query.marker.clone_from(&self.marker);
         } else {
+            // A walk that starts after a marker keeps it; offsets count from there.
             query.offset = Some(offset);
-            query.marker = None;
         }
         query
     }
@@ -428,6 +434,7 @@ impl PageCursor {
                 // Starting over: the markers of the first pass will be met again.
                 self.trail.clear();
                 self.used_markers.clear();
+                self.restarted = true;
             }
             _ => {
                 self.finish();

@@ -351,3 +351,30 @@ fn a_thousand_seeded_churn_walks_lose_and_repeat_nothing() {
         }
     }
 }
+
+#[test]
+fn every_strategy_honours_where_the_walk_starts() {
+    // Given 20 backups, when a walk starts at offset 15 or after backup 14, then whatever the
+    // strategy, exactly the last 5 come out.
+    let memory = Memory::new(20, 1000, true);
+    let last_five: Vec<String> = (15..20).map(id).collect();
+    for strategy in [Paging::Marker, Paging::Offset, Paging::Concurrent { in_flight: 3 }] {
+        let mut cursor = PageCursor::new(ListBackupsQuery::new().offset(15u64), strategy, 2, None);
+        let mut ids = Vec::new();
+        while let Some(query) = cursor.plan() {
+            let (mut page, count) = memory.answer(&query).unwrap();
+            cursor.record(&mut page, count).unwrap();
+            ids.extend(page.iter().map(|b| b.id().to_owned()));
+        }
+        assert_eq!(ids, last_five, "{strategy:?} from offset 15");
+    }
+    let mut cursor =
+        PageCursor::new(ListBackupsQuery::new().marker(id(14)), Paging::Marker, 2, None);
+    let mut ids = Vec::new();
+    while let Some(query) = cursor.plan() {
+        let (mut page, count) = memory.answer(&query).unwrap();
+        cursor.record(&mut page, count).unwrap();
+        ids.extend(page.iter().map(|b| b.id().to_owned()));
+    }
+    assert_eq!(ids, last_five, "marker walk after backup 14");
+}

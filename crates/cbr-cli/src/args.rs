@@ -157,13 +157,13 @@ pub struct ListArgs {
           value_parser = clap::value_parser!(u16).range(1..=64), allow_negative_numbers = true)]
     pub concurrency: u16,
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Output::Table)]
+    #[arg(short, long, value_enum, default_value_t = Output::Table, help_heading = "Output")]
     pub output: Output,
     /// Columns of table and csv output, in order, e.g. id,name,status,created_at.
-    #[arg(long, value_name = "FIELDS", value_parser = parse_fields)]
+    #[arg(long, value_name = "FIELDS", value_parser = parse_fields, help_heading = "Output")]
     pub fields: Option<FieldList>,
     /// Print nothing on stderr but errors.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
 }
 
@@ -189,8 +189,9 @@ pub struct Filters {
     /// Only backups created at or after this time (RFC 3339 or YYYY-MM-DD).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub start_time: Option<QueryTime>,
-    /// Only backups created at or before this time (RFC 3339 or YYYY-MM-DD).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// Only backups created at or before this time (RFC 3339, or YYYY-MM-DD for the end of
+    /// that day in UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_end_time)]
     pub end_time: Option<QueryTime>,
     /// Protected resource id.
     #[arg(long, value_name = "ID", value_parser = utf8_text())]
@@ -241,24 +242,24 @@ pub struct SummaryArgs {
     #[command(flatten)]
     pub filters: Filters,
     /// What to group the totals by.
-    #[arg(long, value_enum, default_value_t = GroupBy::ResourceType)]
+    #[arg(long, value_enum, default_value_t = GroupBy::ResourceType, help_heading = "Summary")]
     pub by: GroupBy,
     /// Instead of totals, the newest backup of each resource.
-    #[arg(long, conflicts_with = "stale_after")]
+    #[arg(long, conflicts_with = "stale_after", help_heading = "Summary")]
     pub latest: bool,
     /// Instead of totals, the resources whose newest available backup is older than this
     /// (e.g. 24h, 7d), and those whose backups all failed.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_age, help_heading = "Summary")]
     pub stale_after: Option<Duration>,
     /// Judge staleness as of this time (RFC 3339 or YYYY-MM-DD) instead of now.
-    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "stale_after")]
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "stale_after", help_heading = "Summary")]
     pub now: Option<QueryTime>,
     /// Backups per request, sent as `limit` (1-1000).
     #[arg(long, visible_alias = "page-size", value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true)]
+          value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true, help_heading = "Paging")]
     pub limit: Option<u32>,
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = SummaryOutput::Table)]
+    #[arg(short, long, value_enum, default_value_t = SummaryOutput::Table, help_heading = "Output")]
     pub output: SummaryOutput,
 }
 
@@ -414,8 +415,9 @@ impl Filters {
     /// The filters as a query (without paging).
     pub fn to_query(&self) -> ListBackupsQuery {
         let mut q = ListBackupsQuery::new();
-        q.resource_type = self.resource_type.as_deref().map(ResourceType::from);
-        q.status = self.status.iter().map(|s| Status::from(s.as_str())).collect();
+        q.resource_type =
+            self.resource_type.as_deref().map(|t| known(ResourceType::KNOWN, t).into());
+        q.status = self.status.iter().map(|s| known(Status::KNOWN, s).into()).collect();
         q.vault_id.clone_from(&self.vault_id);
         q.name.clone_from(&self.name);
         q.sort.clone_from(&self.sort);
@@ -426,9 +428,10 @@ impl Filters {
         q.resource_az.clone_from(&self.resource_az);
         q.checkpoint_id.clone_from(&self.checkpoint_id);
         q.parent_id.clone_from(&self.parent_id);
-        q.image_type = self.image_type.as_deref().map(ImageType::from);
-        q.own_type = self.own_type.as_deref().map(OwnType::from);
-        q.member_status = self.member_status.as_deref().map(MemberStatus::from);
+        q.image_type = self.image_type.as_deref().map(|t| known(ImageType::KNOWN, t).into());
+        q.own_type = self.own_type.as_deref().map(|t| known(OwnType::KNOWN, t).into());
+        q.member_status =
+            self.member_status.as_deref().map(|m| known(MemberStatus::KNOWN, m).into());
         q.enterprise_project_id.clone_from(&self.enterprise_project_id);
         q.used_percent = self.used_percent;
         q.incremental = self.incremental;
@@ -451,6 +454,35 @@ fn utf8_text() -> impl clap::builder::TypedValueParser<Value = String> {
     use clap::builder::TypedValueParser as _;
     clap::builder::OsStringValueParser::new()
         .try_map(|text| text.into_string().map_err(|_| "the value is not valid UTF-8"))
+}
+
+/// The documented spelling of a value typed in another case (`Available` → `available`); any
+/// other value is kept as given, so one the service adds later can still be sent.
+fn known<'a>(documented: &'static [&'static str], given: &'a str) -> &'a str {
+    documented.iter().find(|d| d.eq_ignore_ascii_case(given.trim())).copied().unwrap_or(given)
+}
+
+/// An `--end-time`: a bare date means the last second of that day, so `--start-time D
+/// --end-time D` selects the whole day.
+fn parse_end_time(text: &str) -> Result<QueryTime, String> {
+    match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        Ok(date) => date
+            .and_hms_opt(23, 59, 59)
+            .map(|end| QueryTime::new(end.and_utc()))
+            .ok_or_else(|| "not a date".to_owned()),
+        Err(_) => parse_time(text),
+    }
+}
+
+/// An age such as `24h` or `7d`: a unit is required, since a bare `7` is more likely meant as
+/// days than as the seconds a timeout would take it for.
+fn parse_age(text: &str) -> Result<Duration, String> {
+    if text.trim().bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(format!(
+            "{text:?} has no unit; write e.g. {text}d for days or {text}h for hours"
+        ));
+    }
+    parse_duration(text)
 }
 
 fn parse_sort(text: &str) -> Result<Sort, String> {

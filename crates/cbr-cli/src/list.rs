@@ -22,6 +22,13 @@ pub async fn run(args: ListArgs) -> Result<(), Failure> {
     query.offset = args.offset;
     query.marker.clone_from(&args.marker);
     query.validate().map_err(|e| usage_for_query(&e))?;
+    if args.fields.is_some() && matches!(args.output, Output::Json | Output::Ndjson) {
+        return Err(Failure::Usage(
+            "--fields chooses the columns of table and csv output; json and ndjson always carry \
+             every field the service sent"
+                .into(),
+        ));
+    }
 
     let target = Target::connect(&args.connection).await?;
     let client = target.client(&args.connection)?;

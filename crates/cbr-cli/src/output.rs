@@ -218,7 +218,7 @@ impl<W: Write> CsvWriter<W> {
     fn header(&mut self) -> io::Result<()> {
         if !self.header_written {
             self.header_written = true;
-            self.out.write_record(self.fields.iter().map(|f| f.name))?;
+            self.out.write_record(self.fields.iter().map(|f| f.name)).map_err(csv_io)?;
         }
         Ok(())
     }
@@ -228,13 +228,21 @@ impl<W: Write> BackupWriter for CsvWriter<W> {
     fn backup(&mut self, backup: &Backup) -> io::Result<()> {
         self.header()?;
         let row = self.fields.iter().map(|f| (f.raw)(backup).unwrap_or_default());
-        self.out.write_record(row)?;
+        self.out.write_record(row).map_err(csv_io)?;
         Ok(())
     }
 
     fn finish(&mut self, _count: Option<u64>) -> io::Result<()> {
         self.header()?;
         self.out.flush()
+    }
+}
+
+/// The I/O error inside a csv error, so a closed pipe is still recognised as one.
+pub fn csv_io(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(error) => error,
+        other => io::Error::other(format!("{other:?}")),
     }
 }
 
@@ -283,15 +291,40 @@ impl<W: Write> TableWriter<W> {
             }
         }
         if let Some(limit) = self.width {
-            let gaps = 2 * widths.len().saturating_sub(1);
-            while widths.iter().sum::<usize>() + gaps > limit {
-                let Some((widest, &w)) = widths.iter().enumerate().max_by_key(|(_, w)| **w) else {
-                    break;
-                };
-                if w <= 8 {
-                    break;
+            let fits = |widths: &[usize]| {
+                widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1) <= limit
+            };
+            // First shorten free text (names, types, ids of other objects), never the backup
+            // id, times or numbers, which are copied or compared; then drop the last columns.
+            let keep = |field: &Field| {
+                matches!(field.name, "id" | "status") || field.time || field.numeric
+            };
+            while !fits(&widths) {
+                let widest = widths
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, w)| !keep(self.fields[*i]) && **w > 8)
+                    .max_by_key(|(_, w)| **w)
+                    .map(|(i, _)| i);
+                match widest {
+                    Some(i) => widths[i] -= 1,
+                    None => break,
                 }
-                widths[widest] = w - 1;
+            }
+            // Dropped last: what an operator scans a listing for.
+            let essential =
+                |field: &Field| matches!(field.name, "id" | "name" | "status" | "created_at");
+            while !fits(&widths) && self.fields.len() > 1 {
+                let drop = (0..self.fields.len())
+                    .rev()
+                    .find(|i| !essential(self.fields[*i]))
+                    .or_else(|| (1..self.fields.len()).next_back())
+                    .unwrap_or(0);
+                self.fields.remove(drop);
+                widths.remove(drop);
+                for row in &mut self.pending {
+                    row.remove(drop);
+                }
             }
         }
         let headers: Vec<String> = self.fields.iter().map(|f| f.header.to_owned()).collect();

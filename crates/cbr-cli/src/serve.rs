@@ -17,7 +17,17 @@ pub async fn run(args: ServeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Runtime(format!("cannot serve on {}: {e}", args.addr)))?;
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "listening on {}", running.base_url());
+    // The address really bound, even when it is every interface (`base_url` would name the
+    // loopback address for a client instead).
+    let bound = running.local_addr();
+    if bound.ip().is_unspecified() {
+        tracing::warn!(
+            "listening on every network interface: anyone who can reach this machine can list \
+             the emulator's backups{}",
+            if args.ak.is_some() { "" } else { " without credentials (add --ak/--sk)" }
+        );
+    }
+    let _ = writeln!(stdout, "listening on http://{bound}");
     let _ = stdout.flush();
     drop(stdout);
     let _ = tokio::signal::ctrl_c().await;

@@ -279,9 +279,11 @@ fn write_csv(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
     let headers =
         report.headers.iter().map(|h| h.to_ascii_lowercase().replace([' ', '(', ')'], "_"));
-    writer.write_record(headers.map(|h| h.trim_end_matches('_').replace("__", "_")))?;
+    writer
+        .write_record(headers.map(|h| h.trim_end_matches('_').replace("__", "_")))
+        .map_err(crate::output::csv_io)?;
     for row in &report.rows {
-        writer.write_record(row)?;
+        writer.write_record(row).map_err(crate::output::csv_io)?;
     }
     writer.flush()
 }
