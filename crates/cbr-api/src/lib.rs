@@ -9,7 +9,8 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let transport = Arc::new(cbr_transport::ReqwestTransport::new()?);
-//! let client = Client::new("http://127.0.0.1:8080", "0605767b5780d5762fc5c0118072a564", transport)?;
+//! let project = "0605767b5780d5762fc5c0118072a564";
+//! let client = Client::new("http://127.0.0.1:8080", project, transport)?;
 //! let servers: Vec<_> = client
 //!     .list_backups()
 //!     .resource_type(ResourceType::NovaServer)

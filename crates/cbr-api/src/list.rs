@@ -320,7 +320,7 @@ impl<T: PageItem> Walk<T> {
             let mut fetched = match result {
                 Ok(fetched) => fetched,
                 Err(error) if is_marker_refusal(&error) && self.cursor.marker_refused() => {
-                    warn!(error = %error, "marker refused (its backup was deleted?); stepping back");
+                    warn!(error = %error, "marker refused (its backup deleted?); stepping back");
                     self.in_flight = FuturesOrdered::new();
                     continue;
                 }
@@ -355,7 +355,8 @@ impl<T: PageItem> Walk<T> {
 fn is_marker_refusal(error: &Error) -> bool {
     matches!(error, Error::Service(e)
         if matches!(e.status, 400 | 404)
-            && (e.code == "BackupService.6200" || e.message.to_ascii_lowercase().contains("marker")))
+            && (e.code == "BackupService.6200"
+                || e.message.to_ascii_lowercase().contains("marker")))
 }
 
 /// Why one attempt failed, and what the service asked us to wait.
@@ -441,7 +442,7 @@ impl Client {
         }
         let page = decode_page::<T>(&body, status, &target, &request_id).map_err(fail)?;
         for odd in &page.odd_fields {
-            warn!(path = %odd.path, reason = %odd.reason, "value kept raw: it does not fit its field");
+            warn!(path = %odd.path, reason = %odd.reason, "value kept raw: it fits no field");
         }
         Ok(Fetched {
             backups: page.backups,

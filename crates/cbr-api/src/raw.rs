@@ -106,7 +106,11 @@ mod tests {
     #[test]
     fn keeps_each_backup_byte_for_byte() {
         let body = Bytes::from_static(
-            br#"{"count":"2","backups":[{"id":"a","name":"x y","extra":{"k":[1,2]}}, {"name":"n","id":"b"}]}"#,
+            concat!(
+                r#"{"count":"2","backups":[{"id":"a","name":"x y","extra":{"k":[1,2]}}, "#,
+                r#"{"name":"n","id":"b"}]}"#
+            )
+            .as_bytes(),
         );
         let (backups, count) = split_page(&body).unwrap_or_default();
         assert_eq!(count, Some(2));

@@ -17,7 +17,10 @@ use cbr_transport::{
 use futures::{StreamExt as _, TryStreamExt as _};
 
 const PROJECT: &str = "0605767b5780d5762fc5c0118072a564";
-const THROTTLED: &str = r#"{"error_msg":"The throttling threshold has been reached: policy user over ratelimit,limit:200,time:5 minute","error_code":"APIGW.0308","request_id":"fake-req-0001"}"#;
+const THROTTLED: &str = concat!(
+    r#"{"error_msg":"The throttling threshold has been reached: policy user over ratelimit,"#,
+    r#"limit:200,time:5 minute","error_code":"APIGW.0308","request_id":"fake-req-0001"}"#
+);
 
 fn ids(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("b{i:04}")).collect()
@@ -197,7 +200,10 @@ async fn error_bodies_of_every_shape_are_read() {
     let cases = [
         (
             401,
-            r#"{"error_msg":"Incorrect IAM authentication information: verify aksk signature fail","error_code":"APIGW.0301","request_id":"r1"}"#,
+            concat!(
+                r#"{"error_msg":"Incorrect IAM authentication information: verify aksk "#,
+                r#"signature fail","error_code":"APIGW.0301","request_id":"r1"}"#
+            ),
             "APIGW.0301",
             "r1",
         ),

@@ -40,7 +40,11 @@ fn cases() -> Vec<(&'static str, String, Expect)> {
     vec![
         ("empty body", String::new(), Expect::Unexpected),
         ("whitespace", "  \n ".into(), Expect::Unexpected),
-        ("html gateway page", "<html><body>502 Bad Gateway</body></html>".into(), Expect::Unexpected),
+        (
+            "html gateway page",
+            "<html><body>502 Bad Gateway</body></html>".into(),
+            Expect::Unexpected,
+        ),
         ("json null", "null".into(), Expect::Unexpected),
         ("json array", "[]".into(), Expect::Unexpected),
         ("json string", "\"backups\"".into(), Expect::Unexpected),
@@ -52,20 +56,53 @@ fn cases() -> Vec<(&'static str, String, Expect)> {
         ("backups of numbers", "{\"backups\":[1,2],\"count\":2}".into(), Expect::Decode),
         ("count as an object", "{\"backups\":[],\"count\":{}}".into(), Expect::Either),
         ("count negative", "{\"backups\":[{\"id\":\"a\"}],\"count\":-1}".into(), Expect::Either),
-        ("count beyond u64", "{\"backups\":[{\"id\":\"a\"}],\"count\":18446744073709551616}".into(), Expect::Either),
+        (
+            "count beyond u64",
+            "{\"backups\":[{\"id\":\"a\"}],\"count\":18446744073709551616}".into(),
+            Expect::Either,
+        ),
         ("count 1e400", "{\"backups\":[{\"id\":\"a\"}],\"count\":1e400}".into(), Expect::Either),
-        ("count as text", "{\"backups\":[{\"id\":\"a\"}],\"count\":\"1\"}".into(), Expect::Backups(1)),
+        (
+            "count as text",
+            "{\"backups\":[{\"id\":\"a\"}],\"count\":\"1\"}".into(),
+            Expect::Backups(1),
+        ),
         ("id as a number", "{\"backups\":[{\"id\":5}],\"count\":1}".into(), Expect::Either),
         ("id missing", "{\"backups\":[{\"name\":\"x\"}],\"count\":1}".into(), Expect::Backups(1)),
-        ("wrong types everywhere", "{\"backups\":[{\"id\":\"a\",\"name\":[],\"status\":{},\"resource_size\":\"big\",\"children\":\"none\",\"extend_info\":7}],\"count\":1}".into(), Expect::Either),
-        ("duplicate keys", "{\"backups\":[{\"id\":\"a\",\"id\":\"b\"}],\"count\":1,\"count\":2}".into(), Expect::Either),
+        (
+            "wrong types everywhere",
+            concat!(
+                "{\"backups\":[{\"id\":\"a\",\"name\":[],\"status\":{},",
+                "\"resource_size\":\"big\",\"children\":\"none\",\"extend_info\":7}],",
+                "\"count\":1}",
+            )
+            .into(),
+            Expect::Either,
+        ),
+        (
+            "duplicate keys",
+            "{\"backups\":[{\"id\":\"a\",\"id\":\"b\"}],\"count\":1,\"count\":2}".into(),
+            Expect::Either,
+        ),
         ("deep nesting", deep, Expect::Either),
         ("8 MiB name", huge_name, Expect::Backups(1)),
-        ("invalid UTF-8 escape", "{\"backups\":[{\"id\":\"\\ud800\"}],\"count\":1}".into(), Expect::Either),
-        ("control characters", "{\"backups\":[{\"id\":\"a\u{1}b\"}],\"count\":1}".into(), Expect::Unexpected),
+        (
+            "invalid UTF-8 escape",
+            "{\"backups\":[{\"id\":\"\\ud800\"}],\"count\":1}".into(),
+            Expect::Either,
+        ),
+        (
+            "control characters",
+            "{\"backups\":[{\"id\":\"a\u{1}b\"}],\"count\":1}".into(),
+            Expect::Unexpected,
+        ),
         ("trailing garbage", "{\"backups\":[],\"count\":0} extra".into(), Expect::Unexpected),
         ("more backups than asked", many, Expect::Backups(5000)),
-        ("repeated ids", "{\"backups\":[{\"id\":\"a\"},{\"id\":\"a\"}],\"count\":2}".into(), Expect::Either),
+        (
+            "repeated ids",
+            "{\"backups\":[{\"id\":\"a\"},{\"id\":\"a\"}],\"count\":2}".into(),
+            Expect::Either,
+        ),
     ]
 }
 

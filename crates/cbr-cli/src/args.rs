@@ -221,7 +221,8 @@ pub struct Filters {
     #[arg(long, value_name = "ID", value_parser = utf8_text())]
     pub enterprise_project_id: Option<String>,
     /// Only backups whose vault is at least this full, 1-100 (percent).
-    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100), allow_negative_numbers = true)]
+    #[arg(long, value_name = "PERCENT", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u8).range(1..=100))]
     pub used_percent: Option<u8>,
     /// Incremental (true) or full (false) backups.
     #[arg(long, value_name = "BOOL")]
@@ -252,11 +253,13 @@ pub struct SummaryArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_age, help_heading = "Summary")]
     pub stale_after: Option<Duration>,
     /// Judge staleness as of this time (RFC 3339 or YYYY-MM-DD) instead of now.
-    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "stale_after", help_heading = "Summary")]
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "stale_after",
+          help_heading = "Summary")]
     pub now: Option<QueryTime>,
     /// Backups per request, sent as `limit` (1-1000).
     #[arg(long, visible_alias = "page-size", value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true, help_heading = "Paging")]
+          value_parser = clap::value_parser!(u32).range(1..=1000), allow_negative_numbers = true,
+          help_heading = "Paging")]
     pub limit: Option<u32>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = SummaryOutput::Table, help_heading = "Output")]

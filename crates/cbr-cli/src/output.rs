@@ -54,10 +54,13 @@ fn flag(value: Option<bool>) -> Option<String> {
 }
 
 macro_rules! fields {
-    ($( $name:literal, $header:literal, $time:literal, $numeric:literal, |$b:ident| $raw:expr; )+) => {
+    ($( $name:literal, $header:literal, $time:literal, $numeric:literal,
+        |$b:ident| $raw:expr; )+) => {
         /// Every field `--fields` accepts, in a sensible reading order.
         pub const FIELDS: &[Field] = &[
-            $( Field { name: $name, header: $header, raw: |$b| $raw, time: $time, numeric: $numeric }, )+
+            $( Field {
+                name: $name, header: $header, raw: |$b| $raw, time: $time, numeric: $numeric,
+            }, )+
         ];
     };
 }
@@ -66,7 +69,8 @@ fields! {
     "id", "ID", false, false, |b| text(b.id.as_deref());
     "name", "NAME", false, false, |b| text(b.name.as_deref());
     "status", "STATUS", false, false, |b| b.status.as_ref().map(ToString::to_string);
-    "resource_type", "RESOURCE TYPE", false, false, |b| b.resource_type.as_ref().map(ToString::to_string);
+    "resource_type", "RESOURCE TYPE", false, false,
+        |b| b.resource_type.as_ref().map(ToString::to_string);
     "resource_id", "RESOURCE ID", false, false, |b| text(b.resource_id.as_deref());
     "resource_name", "RESOURCE", false, false, |b| text(b.resource_name.as_deref());
     "resource_az", "ZONE", false, false, |b| text(b.resource_az.as_deref());
@@ -83,7 +87,8 @@ fields! {
     "children", "CHILDREN", false, true, |b| b.children.as_ref().map(|c| c.len().to_string());
     "project_id", "PROJECT", false, false, |b| text(b.project_id.as_deref());
     "provider_id", "PROVIDER", false, false, |b| text(b.provider_id.as_deref());
-    "enterprise_project_id", "ENTERPRISE PROJECT", false, false, |b| text(b.enterprise_project_id.as_deref());
+    "enterprise_project_id", "ENTERPRISE PROJECT", false, false,
+        |b| text(b.enterprise_project_id.as_deref());
     "description", "DESCRIPTION", false, false, |b| text(b.description.as_deref());
 }
 

@@ -9,7 +9,10 @@ use std::time::Duration;
 use super::process::PeerRunner;
 
 /// Everything below this line of `docs/benchmarks.md` is written by hand and kept by re-runs.
-pub const KEPT_BELOW: &str = "<!-- Everything above this line is written by `cargo xtask bench`; everything below is kept. -->";
+pub const KEPT_BELOW: &str = concat!(
+    "<!-- Everything above this line is written by `cargo xtask bench`; ",
+    "everything below is kept. -->"
+);
 
 /// Whether a figure meets its goal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,7 +239,8 @@ impl Report {
         let mut out = String::from("# Benchmarks\n\n");
         let _ = writeln!(
             out,
-            "Written by `cargo xtask bench{}` on {} in {:.0} s. Re-run it on a quiet machine before \
+            "Written by `cargo xtask bench{}` on {} in {:.0} s. Re-run it on a quiet machine \
+             before \
              trusting a figure: the harness runs the contenders in alternation, so a busy machine \
              slows both, but it cannot make the figures quiet.\n",
             if self.quick { " --quick" } else { "" },

@@ -100,7 +100,8 @@ fn tables(spec: &Spec) -> String {
                 f.sources.join(", ")
             );
         }
-        out.push_str("| *(any other key)* | — | `extra` | — | kept raw, written back | — |\n");
+        out.push_str("| *(any other key)* | — | `extra` | — | kept raw, written back | — |");
+        out.push('\n');
     }
     out.push('\n');
     out
