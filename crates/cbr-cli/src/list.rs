@@ -108,7 +108,8 @@ async fn drain<T: Identified>(
                 bar.set_length(total);
             }
             bar.inc(page.backups.len() as u64);
-            bar.set_message(format!("{number} pages"));
+            let rate = bar.position() as f64 / bar.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!("{number} pages, {rate:.0} backups/s"));
         }
         for backup in &page.backups {
             if !write_or_stop(write(writer, backup))? {
@@ -206,7 +207,7 @@ fn progress(args: &ListArgs) -> Option<indicatif::ProgressBar> {
     let bar =
         indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     let style = indicatif::ProgressStyle::with_template(
-        "{spinner} {human_pos}/{human_len} backups, {msg} [{elapsed_precise}, {per_sec}]",
+        "{spinner} {human_pos}/{human_len} backups, {msg} [{elapsed_precise}]",
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
