@@ -64,11 +64,11 @@ const CASES: &[Case] = &[
         flags: &["--start-time", "2024-03-01T08:00:00.750+08:00"],
         wire: "start_time=2024-03-01T00%3A00%3A00Z",
     },
-    // a bare date is midnight UTC
-    Case { flags: &["--end-time", "2024-03-02"], wire: "end_time=2024-03-02T00%3A00%3A00Z" },
+    // a bare --end-time date is the last second of that day, UTC
+    Case { flags: &["--end-time", "2024-03-02"], wire: "end_time=2024-03-02T23%3A59%3A59Z" },
     Case {
         flags: &["--start-time", "2024-03-01T23:30:00-01:00", "--end-time", "2024-03-03"],
-        wire: "end_time=2024-03-03T00%3A00%3A00Z&start_time=2024-03-02T00%3A30%3A00Z",
+        wire: "end_time=2024-03-03T23%3A59%3A59Z&start_time=2024-03-02T00%3A30%3A00Z",
     },
     Case {
         flags: &["--resource-id", "d6bf7592-ca52-43a2-9979-e418d64b29bb"],
@@ -165,7 +165,7 @@ const CASES: &[Case] = &[
             "--status",
             "available",
         ],
-        wire: "checkpoint_id=c&dec=false&end_time=2030-01-01T00%3A00%3A00Z\
+        wire: "checkpoint_id=c&dec=false&end_time=2030-01-01T23%3A59%3A59Z\
                &enterprise_project_id=0&image_type=backup&incremental=true&limit=2\
                &member_status=accepted&name=n&offset=1&own_type=private&parent_id=p\
                &resource_az=az&resource_id=r&resource_name=%C3%A9\
