@@ -5,7 +5,7 @@ use std::pin::pin;
 
 use cbr_api::{Client, Identified, Page, Strategy};
 use cbr_model::{ListBackupsQuery, QueryError};
-use futures::{Stream, StreamExt as _, stream};
+use futures::{Stream, StreamExt as _};
 
 use crate::Failure;
 use crate::args::{ListArgs, Output, StrategyArg};
@@ -111,15 +111,27 @@ async fn drain<T: Identified>(
             let rate = bar.position() as f64 / bar.elapsed().as_secs_f64().max(1e-3);
             bar.set_message(format!("{number} pages, {rate:.0} backups/s"));
         }
-        for backup in &page.backups {
-            if !write_or_stop(write(writer, backup))? {
-                return Ok(None);
-            }
+        if !write_backups(writer, &page.backups, &write)? {
+            return Ok(None);
         }
         printed += page.backups.len() as u64;
         last_id = page.backups.last().map(|b| b.id().to_owned()).or(last_id);
     }
     Ok(Some(count))
+}
+
+/// Writes a page's backups; `Ok(false)` if the reader went away.
+fn write_backups<T>(
+    writer: &mut dyn BackupWriter,
+    backups: &[T],
+    write: impl Fn(&mut dyn BackupWriter, &T) -> io::Result<()>,
+) -> Result<bool, Failure> {
+    for backup in backups {
+        if !write_or_stop(write(writer, backup))? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Adds to a failed walk's message how to carry on from the last backup printed.
@@ -145,25 +157,16 @@ async fn list_page(
     writer: &mut dyn BackupWriter,
 ) -> Result<(), Failure> {
     let request = client.list_backups().query(query);
-    let (next, count) = if writer.wants_raw() {
+    let (next, count, written) = if writer.wants_raw() {
         let page = request.send_raw().await.map_err(|e| crate::explain(&e))?;
-        if drain(stream::iter([Ok(page.clone())]), writer, None, args, |w, b| w.raw(b))
-            .await?
-            .is_none()
-        {
-            return Ok(());
-        }
-        (page.next, page.count)
+        (page.next, page.count, write_backups(writer, &page.backups, |w, b| w.raw(b))?)
     } else {
         let page = request.send().await.map_err(|e| crate::explain(&e))?;
-        if drain(stream::iter([Ok(page.clone())]), writer, None, args, |w, b| w.backup(b))
-            .await?
-            .is_none()
-        {
-            return Ok(());
-        }
-        (page.next, page.count)
+        (page.next, page.count, write_backups(writer, &page.backups, |w, b| w.backup(b))?)
     };
+    if !written {
+        return Ok(());
+    }
     if !write_or_stop(writer.finish(count))? {
         return Ok(());
     }

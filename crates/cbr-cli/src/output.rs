@@ -343,25 +343,30 @@ impl<W: Write> TableWriter<W> {
 
     fn line(&mut self, cells: &[String]) -> io::Result<()> {
         let Some(widths) = &self.widths else { return Ok(()) };
-        let mut line = String::new();
-        for (index, ((cell, width), field)) in
-            cells.iter().zip(widths).zip(&self.fields).enumerate()
-        {
-            if index > 0 {
-                line.push_str("  ");
-            }
-            let cell = console::truncate_str(cell, *width, "…");
-            let pad = width.saturating_sub(console::measure_text_width(&cell));
-            if field.numeric {
-                line.extend(std::iter::repeat_n(' ', pad));
-                line.push_str(&cell);
-            } else {
-                line.push_str(&cell);
-                line.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        writeln!(self.out, "{}", line.trim_end())
+        let numeric: Vec<bool> = self.fields.iter().map(|f| f.numeric).collect();
+        writeln!(self.out, "{}", table_line(cells, widths, &numeric))
     }
+}
+
+/// One table line: cells padded to `widths` (shortened with `…` if longer), numeric ones
+/// aligned right, two spaces apart, no trailing blanks.
+pub fn table_line(cells: &[String], widths: &[usize], numeric: &[bool]) -> String {
+    let mut line = String::new();
+    for (index, ((cell, width), numeric)) in cells.iter().zip(widths).zip(numeric).enumerate() {
+        if index > 0 {
+            line.push_str("  ");
+        }
+        let cell = console::truncate_str(cell, *width, "…");
+        let pad = width.saturating_sub(console::measure_text_width(&cell));
+        if *numeric {
+            line.extend(std::iter::repeat_n(' ', pad));
+            line.push_str(&cell);
+        } else {
+            line.push_str(&cell);
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    line.trim_end().to_owned()
 }
 
 impl<W: Write> BackupWriter for TableWriter<W> {

@@ -297,21 +297,7 @@ fn write_table(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
     }
     let headers: Vec<String> = report.headers.iter().map(|h| (*h).to_owned()).collect();
     for row in std::iter::once(&headers).chain(&report.rows) {
-        let mut line = String::new();
-        for (index, cell) in row.iter().enumerate() {
-            if index > 0 {
-                line.push_str("  ");
-            }
-            let pad = widths[index].saturating_sub(console::measure_text_width(cell));
-            if report.numeric[index] {
-                line.extend(std::iter::repeat_n(' ', pad));
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                line.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        writeln!(out, "{}", line.trim_end())?;
+        writeln!(out, "{}", crate::output::table_line(row, &widths, &report.numeric))?;
     }
     if let Some(footer) = &report.footer {
         writeln!(out, "{footer}")?;

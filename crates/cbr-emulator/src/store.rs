@@ -475,27 +475,25 @@ impl Pool {
 
     /// The posting list of `field` for `value`, and its length.
     pub(crate) fn postings(&self, field: Indexed, value: &str) -> (usize, Vec<u32>) {
-        let postings = match field {
-            Indexed::Name => &self.by_name,
-            Indexed::CheckpointId => &self.by_checkpoint,
-            Indexed::ResourceId => &self.by_resource_id,
-            Indexed::ResourceName => &self.by_resource_name,
-            Indexed::ParentId => &self.by_parent,
-        };
+        let postings = self.index_of(field);
         let hash = self.hash(value);
         (postings.len_of(hash), postings.get(hash).collect())
     }
 
     /// How many positions the posting list of `field` holds for `value`.
     pub(crate) fn postings_len(&self, field: Indexed, value: &str) -> usize {
-        let postings = match field {
+        self.index_of(field).len_of(self.hash(value))
+    }
+
+    /// The index kept for `field`.
+    fn index_of(&self, field: Indexed) -> &Postings {
+        match field {
             Indexed::Name => &self.by_name,
             Indexed::CheckpointId => &self.by_checkpoint,
             Indexed::ResourceId => &self.by_resource_id,
             Indexed::ResourceName => &self.by_resource_name,
             Indexed::ParentId => &self.by_parent,
-        };
-        postings.len_of(self.hash(value))
+        }
     }
 
     /// Whether the backup's name is exactly `name`.
